@@ -1,0 +1,62 @@
+//! The attractive term Σ_j P_ij w_ij (y_i − y_j) and the O(nnz) part of the KL.
+//!
+//! [`CsrAttraction`] is the plain product, kept as the test oracle;
+//! [`crate::csb::CsbAttraction`] is the cache-friendly production path.
+
+use rayon::prelude::*;
+
+use crate::graph::StochasticGraph;
+use crate::util::{dist2, CHUNK};
+
+/// An evaluator of the attractive forces for a fixed graph.
+pub trait Attraction<const D: usize>: Sync {
+    /// `out[i] = Σ_j P_ij w_ij (y_i − y_j)` with w_ij = 1 / (1 + ‖y_i − y_j‖²).
+    fn forces(&self, y: &[[f64; D]], out: &mut [[f64; D]]);
+    /// Σ_ij P_ij ln(P_ij / w_ij); KL(P‖Q) is this plus ln Z when ΣP = 1.
+    fn kl_part(&self, y: &[[f64; D]]) -> f64;
+}
+
+/// Row-by-row product over the CSR arrays.
+pub struct CsrAttraction<'g> {
+    g: &'g StochasticGraph,
+}
+
+impl<'g> CsrAttraction<'g> {
+    pub fn new(g: &'g StochasticGraph) -> Self {
+        CsrAttraction { g }
+    }
+}
+
+impl<const D: usize> Attraction<D> for CsrAttraction<'_> {
+    fn forces(&self, y: &[[f64; D]], out: &mut [[f64; D]]) {
+        let g = self.g;
+        out.par_chunks_mut(CHUNK).enumerate().for_each(|(c, rows)| {
+            for (k, o) in rows.iter_mut().enumerate() {
+                let i = c * CHUNK + k;
+                let (cols, vals) = g.row(i);
+                let yi = &y[i];
+                let mut f = [0.0; D];
+                for (&j, &p) in cols.iter().zip(vals) {
+                    let yj = &y[j as usize];
+                    let w = p / (1.0 + dist2(yi, yj));
+                    for d in 0..D {
+                        f[d] += w * (yi[d] - yj[d]);
+                    }
+                }
+                *o = f;
+            }
+        });
+    }
+
+    fn kl_part(&self, y: &[[f64; D]]) -> f64 {
+        let g = self.g;
+        crate::util::fixed_sum_by(g.n(), |i| {
+            let (cols, vals) = g.row(i);
+            let mut s = 0.0;
+            for (&j, &p) in cols.iter().zip(vals) {
+                s += p * (p.ln() + (1.0 + dist2(&y[i], &y[j as usize])).ln());
+            }
+            s
+        })
+    }
+}

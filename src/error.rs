@@ -1,0 +1,59 @@
+//! Typed errors of the library. The library never prints; the binary reports
+//! these once and exits with code 2.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong between reading an input and writing an embedding.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A file could not be opened, read or written.
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// A file's content is malformed. `line` is 1-based; 0 means "the file as a whole".
+    #[error("{}", fmt_parse(path, *line, msg))]
+    Parse {
+        path: PathBuf,
+        line: u64,
+        msg: String,
+    },
+    /// A parameter is out of its valid range.
+    #[error("invalid parameter: {0}")]
+    Param(String),
+    /// The input is well formed but cannot be embedded (e.g. no vertices).
+    #[error("{0}")]
+    Input(String),
+    /// The optimisation produced non-finite numbers or diverged.
+    #[error("numerical failure at iteration {iter}: {msg}")]
+    Numerical { iter: usize, msg: String },
+}
+
+fn fmt_parse(path: &std::path::Path, line: u64, msg: &str) -> String {
+    if line == 0 {
+        format!("{}: {}", path.display(), msg)
+    } else {
+        format!("{}:{}: {}", path.display(), line, msg)
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+    pub(crate) fn parse(path: impl Into<PathBuf>, line: u64, msg: impl Into<String>) -> Self {
+        Error::Parse {
+            path: path.into(),
+            line,
+            msg: msg.into(),
+        }
+    }
+}

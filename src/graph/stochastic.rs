@@ -1,0 +1,184 @@
+//! The validated input of the embedder: a symmetric P with ΣP = 1.
+
+use std::path::Path;
+
+use super::{lambda_rescale, normalize_columns, symmetrize, Coo, Csc};
+use crate::error::{Error, Result};
+
+/// What preparation found, for the user to read.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct PrepareReport {
+    pub vertices: usize,
+    /// Stored entries after dropping self-loops and zeros and summing duplicates.
+    pub entries: usize,
+    /// Columns whose sum was already 1 (|sum − 1| ≤ 1e-12).
+    pub already_stochastic: usize,
+    /// Vertices with no edge in either direction; embedded by repulsion alone.
+    pub isolated: usize,
+    /// Columns left unchanged by λ-rescaling (a single entry cannot reach λ ≠ 1).
+    pub lambda_skipped: usize,
+    /// Non-zeros of the symmetrised P.
+    pub symmetric_entries: usize,
+}
+
+/// A symmetric, non-negative sparse matrix with zero diagonal and total sum 1,
+/// stored as CSR (equal to its CSC, by symmetry) with sorted column indices.
+#[derive(Clone, Debug)]
+pub struct StochasticGraph {
+    p: Csc,
+}
+
+impl StochasticGraph {
+    /// Reads a Matrix Market file and prepares it with the given λ (SPEC §1–3).
+    pub fn from_matrix_market(path: &Path, lambda: f64) -> Result<(Self, PrepareReport)> {
+        let coo = crate::io::mtx::read_matrix_market(path)?;
+        Self::from_coo(&coo, lambda)
+    }
+
+    /// Prepares a graph from triplets: clean, column-normalise, λ-rescale,
+    /// symmetrise, divide by the total.
+    pub fn from_coo(coo: &Coo, lambda: f64) -> Result<(Self, PrepareReport)> {
+        if !(lambda.is_finite() && lambda > 0.0) {
+            return Err(Error::Param(format!(
+                "lambda must be a positive number, got {lambda}"
+            )));
+        }
+        if coo.n == 0 {
+            return Err(Error::Input("the graph has no vertices".into()));
+        }
+        if let Some(k) = (0..coo.vals.len()).find(|&k| {
+            coo.rows[k] as usize >= coo.n
+                || coo.cols[k] as usize >= coo.n
+                || !(coo.vals[k] >= 0.0 && coo.vals[k].is_finite())
+        }) {
+            return Err(Error::Input(format!(
+                "entry {} ({}, {}, {}) is out of range or not a finite non-negative weight",
+                k + 1,
+                coo.rows[k] + 1,
+                coo.cols[k] + 1,
+                coo.vals[k]
+            )));
+        }
+        let mut m = Csc::from_coo(coo);
+        let stats = normalize_columns(&mut m);
+        let lambda_skipped = lambda_rescale(&mut m, lambda);
+        let p = symmetrize(&m);
+        let isolated = (0..p.n).filter(|&j| p.colptr[j] == p.colptr[j + 1]).count();
+        let report = PrepareReport {
+            vertices: coo.n,
+            entries: m.nnz(),
+            already_stochastic: stats.already_stochastic,
+            isolated,
+            lambda_skipped,
+            symmetric_entries: p.nnz(),
+        };
+        Ok((StochasticGraph { p }, report))
+    }
+
+    /// Checked constructor from CSR arrays already symmetric with ΣP = 1.
+    pub fn try_from_csr(
+        n: usize,
+        rowptr: Vec<usize>,
+        colidx: Vec<u32>,
+        vals: Vec<f64>,
+    ) -> Result<Self> {
+        let bad = |m: &str| Err(Error::Input(format!("not a valid stochastic graph: {m}")));
+        if rowptr.len() != n + 1
+            || rowptr[0] != 0
+            || *rowptr.last().unwrap() != colidx.len()
+            || colidx.len() != vals.len()
+        {
+            return bad("inconsistent CSR arrays");
+        }
+        for i in 0..n {
+            if rowptr[i] > rowptr[i + 1] {
+                return bad("row pointers decrease");
+            }
+            let r = &colidx[rowptr[i]..rowptr[i + 1]];
+            if r.windows(2).any(|w| w[0] >= w[1])
+                || r.iter().any(|&c| c as usize >= n || c as usize == i)
+            {
+                return bad("column indices unsorted, duplicated, out of range or on the diagonal");
+            }
+        }
+        if vals.iter().any(|&v| !(v > 0.0 && v.is_finite())) {
+            return bad("values must be positive and finite");
+        }
+        let p = Csc {
+            n,
+            colptr: rowptr,
+            rowidx: colidx,
+            vals,
+        };
+        let t = p.transpose();
+        if t.colptr != p.colptr
+            || t.rowidx != p.rowidx
+            || t.vals
+                .iter()
+                .zip(&p.vals)
+                .any(|(a, b)| (a - b).abs() > 1e-12 * a.abs().max(*b))
+        {
+            return bad("matrix is not symmetric");
+        }
+        let s: f64 = p.vals.iter().sum();
+        if (s - 1.0).abs() > 1e-9 {
+            return bad("entries must sum to 1");
+        }
+        Ok(StochasticGraph { p })
+    }
+
+    pub fn n(&self) -> usize {
+        self.p.n
+    }
+    pub fn nnz(&self) -> usize {
+        self.p.nnz()
+    }
+    pub fn rowptr(&self) -> &[usize] {
+        &self.p.colptr
+    }
+    pub fn colidx(&self) -> &[u32] {
+        &self.p.rowidx
+    }
+    pub fn vals(&self) -> &[f64] {
+        &self.p.vals
+    }
+    /// Row `i` as (column indices, values).
+    pub fn row(&self, i: usize) -> (&[u32], &[f64]) {
+        self.p.col(i)
+    }
+
+    /// The same graph with vertex `v` renamed `perm.new_of(v)`.
+    pub fn permuted(&self, perm: &crate::order::Permutation) -> StochasticGraph {
+        let n = self.n();
+        let mut rowptr = vec![0usize; n + 1];
+        for new in 0..n {
+            let old = perm.old_of(new);
+            rowptr[new + 1] = rowptr[new] + (self.p.colptr[old + 1] - self.p.colptr[old]);
+        }
+        let mut colidx = vec![0u32; self.nnz()];
+        let mut vals = vec![0.0; self.nnz()];
+        let mut pairs: Vec<(u32, f64)> = Vec::new();
+        for new in 0..n {
+            let (c, v) = self.p.col(perm.old_of(new));
+            pairs.clear();
+            pairs.extend(
+                c.iter()
+                    .zip(v)
+                    .map(|(&c, &v)| (perm.new_of(c as usize) as u32, v)),
+            );
+            pairs.sort_by_key(|p| p.0);
+            for (k, (c, v)) in pairs.iter().enumerate() {
+                colidx[rowptr[new] + k] = *c;
+                vals[rowptr[new] + k] = *v;
+            }
+        }
+        StochasticGraph {
+            p: Csc {
+                n,
+                colptr: rowptr,
+                rowidx: colidx,
+                vals,
+            },
+        }
+    }
+}

@@ -1,0 +1,34 @@
+//! Readers and writers: Matrix Market graphs in, embeddings out.
+
+pub mod init;
+pub(crate) mod lines;
+pub mod mtx;
+pub mod output;
+
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read};
+use std::path::Path;
+
+use crate::error::{Error, Result};
+
+/// Opens a file for buffered reading, transparently decompressing gzip
+/// (detected by its magic bytes, so a misnamed file still reads).
+pub fn open_maybe_gz(path: &Path) -> Result<Box<dyn BufRead>> {
+    let file = File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut reader = BufReader::with_capacity(1 << 16, file);
+    let head = reader.fill_buf().map_err(|e| Error::io(path, e))?;
+    if head.len() >= 2 && head[0] == 0x1f && head[1] == 0x8b {
+        let gz = flate2::bufread::MultiGzDecoder::new(reader);
+        Ok(Box::new(BufReader::with_capacity(1 << 16, gz)))
+    } else {
+        Ok(Box::new(reader))
+    }
+}
+
+/// Reads a whole (possibly gzip-compressed) file into memory.
+pub fn read_all_maybe_gz(path: &Path) -> Result<Vec<u8>> {
+    let mut r = open_maybe_gz(path)?;
+    let mut v = Vec::new();
+    r.read_to_end(&mut v).map_err(|e| Error::io(path, e))?;
+    Ok(v)
+}

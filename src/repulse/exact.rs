@@ -1,0 +1,46 @@
+//! The exact O(N²) repulsion: parallel over points, O(N) memory. The test
+//! oracle for the grid, and the right engine for small graphs.
+
+use rayon::prelude::*;
+
+use super::Repulsion;
+use crate::util::{dist2, CHUNK};
+
+#[derive(Default, Debug, Clone, Copy)]
+pub struct ExactRepulsion;
+
+impl<const D: usize> Repulsion<D> for ExactRepulsion {
+    fn compute(&mut self, y: &[[f64; D]], out: &mut [[f64; D]]) -> f64 {
+        exact_repulsion(y, out)
+    }
+}
+
+/// See [`Repulsion::compute`].
+pub fn exact_repulsion<const D: usize>(y: &[[f64; D]], out: &mut [[f64; D]]) -> f64 {
+    let partial: Vec<f64> = out
+        .par_chunks_mut(CHUNK)
+        .enumerate()
+        .map(|(c, rows)| {
+            let mut zc = 0.0;
+            for (k, o) in rows.iter_mut().enumerate() {
+                let i = c * CHUNK + k;
+                let yi = &y[i];
+                let mut f = [0.0; D];
+                let mut z = 0.0;
+                for yj in y {
+                    let w = 1.0 / (1.0 + dist2(yi, yj));
+                    z += w;
+                    let w2 = w * w;
+                    for d in 0..D {
+                        f[d] += w2 * (yi[d] - yj[d]);
+                    }
+                }
+                // The j = i term contributes w = 1 to z and nothing to f.
+                zc += z - 1.0;
+                *o = f;
+            }
+            zc
+        })
+        .collect();
+    partial.iter().sum()
+}

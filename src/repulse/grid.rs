@@ -1,0 +1,377 @@
+//! Repulsion on a grid (SPEC §6): binning, scattered-to-grid spreading (S2G),
+//! grid-to-grid convolution (G2G, see [`super::conv`]) and grid-to-scattered
+//! interpolation (G2S), then the assembly of Z and the forces.
+//!
+//! Every parallel step is split by the data (slab groups, fixed chunks), never
+//! by the number of threads, so the result has the same bits for any thread count.
+
+use rayon::prelude::*;
+
+use super::conv::Convolver;
+use super::interp::{cubic_weights, fft_friendly};
+use super::Repulsion;
+use crate::util::CHUNK;
+
+/// Fewest grid points per side (SPEC §6).
+pub const MIN_GRID: usize = 14;
+
+/// Consecutive slabs (planes of the last axis) spread by one task. A point
+/// touches 4 planes, so groups of 4 slabs taken alternately in two phases
+/// never write the same node.
+const SLABS_PER_GROUP: usize = 4;
+
+/// The grid geometry of one evaluation.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct GridShape {
+    /// Nodes per side including one ghost node each side (FFT-friendly).
+    pub m: usize,
+    /// Spacing h* in embedding units.
+    pub h: f64,
+}
+
+/// Grid for an embedding of extent `e` and target spacing `h`: interior
+/// n = max(⌈e/h⌉, 14) points, plus a ghost node each side, rounded up to an
+/// FFT-friendly size; the spacing h* = e / (n − 1) ≤ h.
+pub fn grid_shape(e: f64, h: f64) -> GridShape {
+    let n0 = ((e / h).ceil() as usize).max(MIN_GRID);
+    let m = fft_friendly(n0 + 2);
+    let n = m - 2;
+    let e = if e > 0.0 { e } else { 1e-12 };
+    GridShape {
+        m,
+        h: e / (n - 1) as f64,
+    }
+}
+
+/// Timings of the phases of the last evaluation, in seconds.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct PhaseTimes {
+    pub binning: f64,
+    pub s2g: f64,
+    pub g2g: f64,
+    pub g2s: f64,
+}
+
+/// The grid repulsion engine; buffers grow to the largest grid seen and are reused.
+pub struct GridRepulsion<const D: usize> {
+    h: f64,
+    conv: Convolver<D>,
+    /// Per point (working order): linear cell id.
+    cell: Vec<u32>,
+    /// Sorted position → point.
+    order: Vec<u32>,
+    /// Point → sorted position.
+    rank: Vec<u32>,
+    /// Per cell counts, then exclusive offsets.
+    counts: Vec<u32>,
+    /// Sorted points: grid coordinates (x − 1 − f per axis is δ), centred coordinates.
+    gx: Vec<[f64; D]>,
+    yc: Vec<[f64; D]>,
+    q: Vec<f64>,
+    phi: Vec<f64>,
+    /// Sorted: force numerators and Z terms.
+    fs: Vec<[f64; D]>,
+    zs: Vec<f64>,
+    pub last_shape: Option<GridShape>,
+    pub times: PhaseTimes,
+}
+
+impl<const D: usize> GridRepulsion<D> {
+    pub fn new(h: f64) -> Self {
+        GridRepulsion {
+            h,
+            conv: Convolver::new(),
+            cell: Vec::new(),
+            order: Vec::new(),
+            rank: Vec::new(),
+            counts: Vec::new(),
+            gx: Vec::new(),
+            yc: Vec::new(),
+            q: Vec::new(),
+            phi: Vec::new(),
+            fs: Vec::new(),
+            zs: Vec::new(),
+            last_shape: None,
+            times: PhaseTimes::default(),
+        }
+    }
+
+    pub fn kernel_builds(&self) -> usize {
+        self.conv.kernel_builds
+    }
+}
+
+fn resize<T: Clone>(v: &mut Vec<T>, n: usize, x: T) {
+    if v.len() != n {
+        v.resize(n, x);
+    }
+}
+
+impl<const D: usize> Repulsion<D> for GridRepulsion<D> {
+    fn compute(&mut self, y: &[[f64; D]], out: &mut [[f64; D]]) -> f64 {
+        let n = y.len();
+        let nch = D + 1;
+        let t0 = std::time::Instant::now();
+
+        // Extent; min and max do not depend on the order of evaluation.
+        let (lo, hi) = y
+            .par_chunks(CHUNK)
+            .map(|c| {
+                let mut lo = [f64::INFINITY; D];
+                let mut hi = [f64::NEG_INFINITY; D];
+                for p in c {
+                    for k in 0..D {
+                        lo[k] = lo[k].min(p[k]);
+                        hi[k] = hi[k].max(p[k]);
+                    }
+                }
+                (lo, hi)
+            })
+            .reduce(
+                || ([f64::INFINITY; D], [f64::NEG_INFINITY; D]),
+                |a, b| {
+                    let mut r = a;
+                    for k in 0..D {
+                        r.0[k] = a.0[k].min(b.0[k]);
+                        r.1[k] = a.1[k].max(b.1[k]);
+                    }
+                    r
+                },
+            );
+        let e = (0..D).map(|k| hi[k] - lo[k]).fold(0.0, f64::max);
+        let shape = grid_shape(e, self.h);
+        let GridShape { m, h } = shape;
+        self.last_shape = Some(shape);
+        let total = m.pow(D as u32);
+        let inv_h = 1.0 / h;
+        let fmax = (m - 3) as f64;
+        // Charges use coordinates centred on the box: smaller magnitudes keep
+        // the cancellation in Z's assembly small.
+        let mut centre = [0.0; D];
+        for k in 0..D {
+            centre[k] = 0.5 * (lo[k] + hi[k]);
+        }
+
+        // Binning: cell ids (last axis slowest), then a counting sort.
+        resize(&mut self.cell, n, 0);
+        self.cell
+            .par_chunks_mut(CHUNK)
+            .enumerate()
+            .for_each(|(c, cells)| {
+                for (k, cell) in cells.iter_mut().enumerate() {
+                    let p = &y[c * CHUNK + k];
+                    let mut id = 0usize;
+                    for a in (0..D).rev() {
+                        let x = 1.0 + (p[a] - lo[a]) * inv_h;
+                        let f = x.floor().min(fmax) as usize;
+                        id = id * m + f;
+                    }
+                    *cell = id as u32;
+                }
+            });
+        resize(&mut self.counts, total + 1, 0);
+        self.counts.iter_mut().for_each(|c| *c = 0);
+        for &c in &self.cell {
+            self.counts[c as usize + 1] += 1;
+        }
+        // Exclusive prefix sum: every cell's start, empty cells included.
+        for i in 0..total {
+            self.counts[i + 1] += self.counts[i];
+        }
+        resize(&mut self.order, n, 0);
+        resize(&mut self.rank, n, 0);
+        {
+            let starts = &mut self.counts;
+            for (i, &c) in self.cell.iter().enumerate() {
+                let pos = starts[c as usize];
+                self.order[pos as usize] = i as u32;
+                self.rank[i] = pos;
+                starts[c as usize] += 1;
+            }
+        }
+        // counts[c] now holds the end of cell c = the start of cell c + 1.
+        resize(&mut self.gx, n, [0.0; D]);
+        resize(&mut self.yc, n, [0.0; D]);
+        {
+            let order = &self.order;
+            self.gx
+                .par_chunks_mut(CHUNK)
+                .zip(self.yc.par_chunks_mut(CHUNK))
+                .enumerate()
+                .for_each(|(c, (gx, yc))| {
+                    for k in 0..gx.len() {
+                        let p = &y[order[c * CHUNK + k] as usize];
+                        for a in 0..D {
+                            gx[k][a] = 1.0 + (p[a] - lo[a]) * inv_h;
+                            yc[k][a] = p[a] - centre[a];
+                        }
+                    }
+                });
+        }
+        let t1 = std::time::Instant::now();
+
+        // S2G by slab groups of the last axis in two phases.
+        resize(&mut self.q, total * nch, 0.0);
+        self.q.iter_mut().for_each(|v| *v = 0.0);
+        let plane = total / m * nch; // values per plane of the last axis
+        let slab_start = |s: usize| -> usize {
+            // Sorted position of the first point whose last-axis cell is ≥ s:
+            // the end of the cells before slab s (exclusive prefix sum).
+            if s == 0 {
+                0
+            } else {
+                self.counts[(s * (total / m)) - 1] as usize
+            }
+        };
+        let ngroups = m.div_ceil(SLABS_PER_GROUP);
+        for phase in 0..2 {
+            // Group g writes planes [4g − 1, 4g + 6): split the grid into
+            // disjoint pieces of 8 planes, one per group of this phase.
+            let mut pieces: Vec<(usize, usize, usize, &mut [f64])> = Vec::new();
+            let mut rest: &mut [f64] = &mut self.q[..];
+            let mut consumed = 0usize; // planes already split off
+            let mut g = phase;
+            while g < ngroups {
+                let first = (SLABS_PER_GROUP * g).saturating_sub(1).min(m);
+                let last = (SLABS_PER_GROUP * g + 6).min(m);
+                let (_, r) = std::mem::take(&mut rest).split_at_mut((first - consumed) * plane);
+                let (piece, r2) = r.split_at_mut((last - first) * plane);
+                rest = r2;
+                consumed = last;
+                let s0 = SLABS_PER_GROUP * g;
+                let s1 = (s0 + SLABS_PER_GROUP).min(m);
+                pieces.push((first, slab_start(s0), slab_start(s1), piece));
+                g += 2;
+            }
+            let gx = &self.gx;
+            let yc = &self.yc;
+            pieces.into_par_iter().for_each(|(first, p0, p1, piece)| {
+                spread::<D>(&gx[p0..p1], &yc[p0..p1], m, nch, first, piece);
+            });
+        }
+        let t2 = std::time::Instant::now();
+
+        resize(&mut self.phi, total * nch, 0.0);
+        self.conv.convolve(m, h, nch, &self.q, &mut self.phi);
+        let t3 = std::time::Instant::now();
+
+        // G2S and the per-point terms, in sorted order.
+        resize(&mut self.fs, n, [0.0; D]);
+        resize(&mut self.zs, n, 0.0);
+        {
+            let (gx, yc, phi) = (&self.gx, &self.yc, &self.phi);
+            self.fs
+                .par_chunks_mut(CHUNK)
+                .zip(self.zs.par_chunks_mut(CHUNK))
+                .enumerate()
+                .for_each(|(c, (fs, zs))| {
+                    for k in 0..fs.len() {
+                        let i = c * CHUNK + k;
+                        let v = gather::<D>(&gx[i], m, nch, phi);
+                        let yi = &yc[i];
+                        let mut yy = 0.0;
+                        let mut ydot = 0.0;
+                        for a in 0..D {
+                            yy += yi[a] * yi[a];
+                            ydot += yi[a] * v[a + 1];
+                            fs[k][a] = yi[a] * v[0] - v[a + 1];
+                        }
+                        zs[k] = (1.0 + 2.0 * yy) * v[0] - 2.0 * ydot;
+                    }
+                });
+        }
+        {
+            let (fs, rank) = (&self.fs, &self.rank);
+            out.par_chunks_mut(CHUNK).enumerate().for_each(|(c, o)| {
+                for (k, r) in o.iter_mut().enumerate() {
+                    *r = fs[rank[c * CHUNK + k] as usize];
+                }
+            });
+        }
+        let z = crate::util::fixed_sum(&self.zs) - n as f64;
+        let t4 = std::time::Instant::now();
+        self.times = PhaseTimes {
+            binning: (t1 - t0).as_secs_f64(),
+            s2g: (t2 - t1).as_secs_f64(),
+            g2g: (t3 - t2).as_secs_f64(),
+            g2s: (t4 - t3).as_secs_f64(),
+        };
+        z
+    }
+}
+
+/// Floor cell and cubic weights of one point along each axis.
+#[inline(always)]
+fn axis_weights<const D: usize>(gx: &[f64; D], m: usize) -> ([usize; D], [[f64; 4]; D]) {
+    let fmax = (m - 3) as f64;
+    let mut f = [0usize; D];
+    let mut w = [[0.0; 4]; D];
+    for a in 0..D {
+        let fl = gx[a].floor().clamp(1.0, fmax);
+        f[a] = fl as usize;
+        w[a] = cubic_weights(gx[a] - fl);
+    }
+    (f, w)
+}
+
+/// Spreads the charges (1, y) of sorted points onto `piece`, which holds the
+/// planes `first..` of the last axis (values interleaved by channel).
+fn spread<const D: usize>(
+    gx: &[[f64; D]],
+    yc: &[[f64; D]],
+    m: usize,
+    nch: usize,
+    first: usize,
+    piece: &mut [f64],
+) {
+    let plane_nodes = m.pow(D as u32 - 1);
+    let mut charge = [0.0; 4];
+    for (p, y) in gx.iter().zip(yc) {
+        let (f, w) = axis_weights::<D>(p, m);
+        charge[0] = 1.0;
+        charge[1..=D].copy_from_slice(y);
+        for t in 0..(1usize << (2 * D)) {
+            let mut wt = 1.0;
+            let mut inplane = 0usize;
+            let mut stride = 1usize;
+            let mut lastn = 0usize;
+            for a in 0..D {
+                let ta = (t >> (2 * a)) & 3;
+                wt *= w[a][ta];
+                let node = f[a] + ta - 1;
+                if a + 1 == D {
+                    lastn = node;
+                } else {
+                    inplane += node * stride;
+                    stride *= m;
+                }
+            }
+            let base = ((lastn - first) * plane_nodes + inplane) * nch;
+            for c in 0..nch {
+                piece[base + c] += wt * charge[c];
+            }
+        }
+    }
+}
+
+/// Interpolates the nch potentials at one point.
+#[inline]
+fn gather<const D: usize>(gx: &[f64; D], m: usize, nch: usize, phi: &[f64]) -> [f64; 4] {
+    let (f, w) = axis_weights::<D>(gx, m);
+    let mut v = [0.0; 4];
+    for t in 0..(1usize << (2 * D)) {
+        let mut wt = 1.0;
+        let mut idx = 0usize;
+        let mut stride = 1usize;
+        for a in 0..D {
+            let ta = (t >> (2 * a)) & 3;
+            wt *= w[a][ta];
+            idx += (f[a] + ta - 1) * stride;
+            stride *= m;
+        }
+        for c in 0..nch {
+            v[c] += wt * phi[idx * nch + c];
+        }
+    }
+    v
+}

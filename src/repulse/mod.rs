@@ -1,0 +1,47 @@
+//! The repulsive term: Z = Σ_{i≠j} w_ij and Σ_j w_ij² (y_i − y_j) (SPEC §4, §6).
+
+mod conv;
+mod exact;
+mod grid;
+pub mod interp;
+
+pub use conv::Convolver;
+pub use exact::{exact_repulsion, ExactRepulsion};
+pub use grid::{grid_shape, GridRepulsion, GridShape, PhaseTimes};
+
+/// An evaluator of the repulsive term.
+pub trait Repulsion<const D: usize>: Send {
+    /// Fills `out[i] = Σ_j w_ij² (y_i − y_j)` (not yet divided by Z) and
+    /// returns Z = Σ_{i≠j} w_ij.
+    fn compute(&mut self, y: &[[f64; D]], out: &mut [[f64; D]]) -> f64;
+}
+
+/// How to compute the repulsion.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum RepulsionKind {
+    /// Exact for small graphs, the grid above [`AUTO_EXACT_MAX_N`] vertices.
+    #[default]
+    Auto,
+    /// The O(N²) sum.
+    Exact,
+    /// Interpolation on a grid with FFT convolution.
+    Grid,
+}
+
+/// Largest N for which `auto` chooses the exact sum.
+pub const AUTO_EXACT_MAX_N: usize = 1000;
+
+impl std::str::FromStr for RepulsionKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "auto" => Ok(RepulsionKind::Auto),
+            "exact" => Ok(RepulsionKind::Exact),
+            "grid" => Ok(RepulsionKind::Grid),
+            _ => Err(format!(
+                "unknown repulsion '{s}': expected auto, exact or grid"
+            )),
+        }
+    }
+}

@@ -1,0 +1,125 @@
+//! Deterministic building blocks: a seeded RNG and reductions whose result
+//! does not depend on the number of threads (chunks fixed by the data,
+//! combined in a fixed order).
+
+use rayon::prelude::*;
+
+/// Chunk length of every parallel reduction. Fixed, so the grouping of the
+/// floating-point sums — and thus the bits of the result — never depends on
+/// how many threads run.
+pub const CHUNK: usize = 2048;
+
+/// Sum of a slice, deterministic for any thread count.
+pub fn fixed_sum(v: &[f64]) -> f64 {
+    fixed_sum_by(v.len(), |i| v[i])
+}
+
+/// Σ_{i<n} f(i), deterministic for any thread count.
+pub fn fixed_sum_by<F: Fn(usize) -> f64 + Sync>(n: usize, f: F) -> f64 {
+    let nchunks = n.div_ceil(CHUNK);
+    let partial: Vec<f64> = (0..nchunks)
+        .into_par_iter()
+        .map(|c| {
+            let mut s = 0.0;
+            for i in c * CHUNK..((c + 1) * CHUNK).min(n) {
+                s += f(i);
+            }
+            s
+        })
+        .collect();
+    partial.iter().sum()
+}
+
+/// Column sums of rows of length D, deterministic for any thread count.
+pub fn fixed_sum_rows<const D: usize>(y: &[[f64; D]]) -> [f64; D] {
+    let partial: Vec<[f64; D]> = y
+        .par_chunks(CHUNK)
+        .map(|c| {
+            let mut s = [0.0; D];
+            for r in c {
+                for k in 0..D {
+                    s[k] += r[k];
+                }
+            }
+            s
+        })
+        .collect();
+    let mut s = [0.0; D];
+    for p in partial {
+        for k in 0..D {
+            s[k] += p[k];
+        }
+    }
+    s
+}
+
+/// xoshiro256** seeded by SplitMix64: small, fast, and ours, so a seed gives
+/// the same numbers on every platform and every version of every dependency.
+#[derive(Clone, Debug)]
+pub struct Rng {
+    s: [u64; 4],
+    spare: Option<f64>,
+}
+
+impl Rng {
+    pub fn new(seed: u64) -> Rng {
+        let mut x = seed;
+        let mut next = || {
+            x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = x;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            z ^ (z >> 31)
+        };
+        Rng {
+            s: [next(), next(), next(), next()],
+            spare: None,
+        }
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        let r = self.s[1].wrapping_mul(5).rotate_left(7).wrapping_mul(9);
+        let t = self.s[1] << 17;
+        self.s[2] ^= self.s[0];
+        self.s[3] ^= self.s[1];
+        self.s[1] ^= self.s[2];
+        self.s[0] ^= self.s[3];
+        self.s[2] ^= t;
+        self.s[3] = self.s[3].rotate_left(45);
+        r
+    }
+
+    /// Uniform in [0, 1).
+    pub fn uniform(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+    }
+
+    /// Uniform integer in 0..n (n > 0).
+    pub fn below(&mut self, n: usize) -> usize {
+        ((self.next_u64() as u128 * n as u128) >> 64) as usize
+    }
+
+    /// Standard normal (Box–Muller).
+    pub fn normal(&mut self) -> f64 {
+        if let Some(s) = self.spare.take() {
+            return s;
+        }
+        let u1 = 1.0 - self.uniform(); // (0, 1]
+        let u2 = self.uniform();
+        let r = (-2.0 * u1.ln()).sqrt();
+        let t = 2.0 * std::f64::consts::PI * u2;
+        self.spare = Some(r * t.sin());
+        r * t.cos()
+    }
+}
+
+/// Squared Euclidean distance.
+#[inline(always)]
+pub fn dist2<const D: usize>(a: &[f64; D], b: &[f64; D]) -> f64 {
+    let mut s = 0.0;
+    for k in 0..D {
+        let d = a[k] - b[k];
+        s += d * d;
+    }
+    s
+}
