@@ -1,1 +1,228 @@
-fn main() {}
+//! Benchmarks of sgtsne's engines, run in release mode:
+//!
+//!   cargo run --release --bin sgtsne-bench -- repulsion [--dim 2] [--n 10000,100000] [--extent E] [--reps 5]
+//!   cargo run --release --bin sgtsne-bench -- attraction GRAPH.mtx [--dim 2] [--reps 20]
+//!   cargo run --release --bin sgtsne-bench -- knn-graph --n 100000 --k 30 -o graph.mtx
+//!
+//! Threads: RAYON_NUM_THREADS (default: all cores). Timings go to stdout.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use sgtsne::attract::{Attraction, CsrAttraction};
+use sgtsne::csb::CsbAttraction;
+use sgtsne::graph::StochasticGraph;
+use sgtsne::order::{self, Ordering, Permutation};
+use sgtsne::repulse::{GridRepulsion, Repulsion};
+use sgtsne::util::Rng;
+
+fn arg<T: std::str::FromStr>(args: &[String], name: &str, default: T) -> T {
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    match args.get(1).map(|s| s.as_str()) {
+        Some("repulsion") => {
+            let dim: usize = arg(&args, "--dim", 2);
+            match dim {
+                1 => repulsion::<1>(&args),
+                2 => repulsion::<2>(&args),
+                _ => repulsion::<3>(&args),
+            }
+        }
+        Some("attraction") => {
+            let dim: usize = arg(&args, "--dim", 2);
+            match dim {
+                1 => attraction::<1>(&args),
+                2 => attraction::<2>(&args),
+                _ => attraction::<3>(&args),
+            }
+        }
+        Some("knn-graph") => knn_graph(&args),
+        _ => {
+            eprintln!("usage: sgtsne-bench repulsion|attraction|knn-graph [options] (see the source header)");
+            std::process::exit(2);
+        }
+    }
+}
+
+/// Points in `clusters` Gaussian blobs spread over a ball of the given
+/// extent: the shape of a converged t-SNE embedding.
+fn cluster_points<const D: usize>(n: usize, extent: f64, seed: u64) -> Vec<[f64; D]> {
+    let mut rng = Rng::new(seed);
+    let clusters = 20;
+    let centres: Vec<[f64; D]> = (0..clusters)
+        .map(|_| {
+            let mut c = [0.0; D];
+            for x in c.iter_mut() {
+                *x = (rng.uniform() - 0.5) * extent * 0.8;
+            }
+            c
+        })
+        .collect();
+    (0..n)
+        .map(|_| {
+            let c = centres[rng.below(clusters)];
+            let mut p = [0.0; D];
+            for k in 0..D {
+                p[k] = c[k] + rng.normal() * extent * 0.03;
+            }
+            p
+        })
+        .collect()
+}
+
+fn repulsion<const D: usize>(args: &[String]) {
+    let ns: String = arg(args, "--n", "10000,100000,1000000".to_string());
+    let reps: usize = arg(args, "--reps", 5);
+    let h: f64 = arg(args, "--h", sgtsne::optimize::default_grid_h(D));
+    println!(
+        "grid repulsion, d = {D}, h = {h}, threads = {}: ms per evaluation (median of {reps})",
+        rayon::current_num_threads()
+    );
+    println!(
+        "{:>9} {:>7} {:>5} {:>9} {:>9} {:>9} {:>9} {:>9}",
+        "N", "extent", "m", "binning", "S2G", "G2G", "G2S", "total"
+    );
+    for n in ns
+        .split(',')
+        .map(|s| s.trim().parse::<usize>().expect("--n takes numbers"))
+    {
+        // Realistic extents grow with N (t-SNE embeddings spread ~ N^(1/d)).
+        let default_extent = match D {
+            1 => 2.0 * (n as f64).sqrt(),
+            2 => 1.3 * (n as f64).sqrt(),
+            _ => 4.5 * (n as f64).cbrt(),
+        };
+        let extent: f64 = arg(args, "--extent", default_extent);
+        let y = cluster_points::<D>(n, extent, 7);
+        let mut g = GridRepulsion::<D>::new(h);
+        let mut out = vec![[0.0; D]; n];
+        let mut rows = Vec::new();
+        for _ in 0..reps + 1 {
+            let t = Instant::now();
+            std::hint::black_box(g.compute(&y, &mut out));
+            let tot = t.elapsed().as_secs_f64();
+            let p = g.times;
+            rows.push([p.binning, p.s2g, p.g2g, p.g2s, tot]);
+        }
+        rows.remove(0); // warm-up (plans, kernel transforms)
+        let med = |k: usize| {
+            let mut v: Vec<f64> = rows.iter().map(|r| r[k]).collect();
+            v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+            v[v.len() / 2] * 1e3
+        };
+        println!(
+            "{:>9} {:>7.1} {:>5} {:>9.2} {:>9.2} {:>9.2} {:>9.2} {:>9.2}",
+            n,
+            extent,
+            g.last_shape.unwrap().m,
+            med(0),
+            med(1),
+            med(2),
+            med(3),
+            med(4)
+        );
+    }
+}
+
+fn attraction<const D: usize>(args: &[String]) {
+    let path = PathBuf::from(args.get(2).expect("attraction needs a graph file"));
+    let reps: usize = arg(args, "--reps", 20);
+    let (g, _) = StochasticGraph::from_matrix_market(&path, 1.0).expect("read graph");
+    let n = g.n();
+    println!(
+        "attraction, {}: N = {n}, nnz = {}, d = {D}, threads = {}: ms per evaluation (median of {reps})",
+        path.display(),
+        g.nnz(),
+        rayon::current_num_threads()
+    );
+    let y: Vec<[f64; D]> = cluster_points::<D>(n, 50.0, 3);
+    let mut rng = Rng::new(11);
+    let mut shuffled: Vec<u32> = (0..n as u32).collect();
+    for i in (1..n).rev() {
+        shuffled.swap(i, rng.below(i + 1));
+    }
+    let random = Permutation::try_from_new_to_old(shuffled).unwrap();
+    let g_rand = g.permuted(&random);
+    let t = Instant::now();
+    let metis = order::compute(&g_rand, Ordering::Metis).unwrap();
+    let t_metis = t.elapsed().as_secs_f64();
+    let g_metis = g_rand.permuted(&metis);
+    let t = Instant::now();
+    let rcm = order::compute(&g_rand, Ordering::Rcm).unwrap();
+    let t_rcm = t.elapsed().as_secs_f64();
+    let g_rcm = g_rand.permuted(&rcm);
+    let time = |a: &dyn Attraction<D>| {
+        let mut out = vec![[0.0; D]; n];
+        let mut v = Vec::new();
+        for _ in 0..reps + 1 {
+            let t = Instant::now();
+            a.forces(&y, &mut out);
+            v.push(t.elapsed().as_secs_f64() * 1e3);
+        }
+        v.remove(0);
+        v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+        v[v.len() / 2]
+    };
+    let t = Instant::now();
+    let csb_m = CsbAttraction::new(&g_metis);
+    let t_csb = t.elapsed().as_secs_f64();
+    let base = time(&CsrAttraction::new(&g));
+    let rows: Vec<(&str, f64)> = vec![
+        ("CSR, input order", base),
+        (
+            "CSR, random relabelling",
+            time(&CsrAttraction::new(&g_rand)),
+        ),
+        ("CSR, METIS", time(&CsrAttraction::new(&g_metis))),
+        ("CSB, input order", time(&CsbAttraction::new(&g))),
+        ("CSB, RCM", time(&CsbAttraction::new(&g_rcm))),
+        ("CSB, METIS", time(&csb_m)),
+    ];
+    for (name, ms) in &rows {
+        println!(
+            "{name:<26} {ms:>9.3} ms   {:>5.2}x vs CSR input order",
+            base / ms
+        );
+    }
+    println!(
+        "one-off: METIS {:.3} s, RCM {:.3} s, CSB build {:.3} s (beta = {}, {} blocks)",
+        t_metis,
+        t_rcm,
+        t_csb,
+        csb_m.csb().beta(),
+        csb_m.csb().blocks()
+    );
+}
+
+/// A kNN-like graph: points in Gaussian clusters in 10 dimensions, each
+/// linked to k nearest neighbours found within its cluster's sorted
+/// neighbourhood (an approximation good enough for benchmarking layouts),
+/// weights exp(−d²/σ²). Vertex ids are shuffled so input order has no locality.
+fn knn_graph(args: &[String]) {
+    let n: usize = arg(args, "--n", 100_000);
+    let k: usize = arg(args, "--k", 30);
+    let out: String = arg(args, "-o", "knn.mtx".to_string());
+    let coo = sgtsne_bench_graph(n, k, 5);
+    let f = std::fs::File::create(&out).expect("create output");
+    if out.ends_with(".gz") {
+        let mut w =
+            flate2::write::GzEncoder::new(std::io::BufWriter::new(f), flate2::Compression::best());
+        sgtsne::io::mtx::write_matrix_market(&mut w, &coo).expect("write");
+        w.finish().expect("write");
+    } else {
+        let mut w = std::io::BufWriter::new(f);
+        sgtsne::io::mtx::write_matrix_market(&mut w, &coo).expect("write");
+    }
+    println!("wrote {out}: {n} vertices, {} entries", coo.vals.len());
+}
+
+fn sgtsne_bench_graph(n: usize, k: usize, seed: u64) -> sgtsne::graph::Coo {
+    sgtsne::graph::synthetic_knn(n, k, seed)
+}

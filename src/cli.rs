@@ -43,7 +43,7 @@ pub struct Args {
 
     /// Lambda-rescaling target: each column's entries p are raised to the power
     /// sigma with sum p^sigma = lambda (1 = off; 10 suits kNN graphs)
-    #[arg(short = 'l', long, default_value_t = 1.0, value_parser = positive_f64)]
+    #[arg(short = 'l', long, default_value_t = 1.0, value_parser = positive_f64, allow_negative_numbers = true)]
     pub lambda: f64,
 
     /// Number of gradient-descent iterations
@@ -55,12 +55,12 @@ pub struct Args {
     pub early_iter: u64,
 
     /// Early exaggeration factor
-    #[arg(short = 'a', long, default_value_t = 12.0, value_parser = positive_f64)]
+    #[arg(short = 'a', long, default_value_t = 12.0, value_parser = positive_f64, allow_negative_numbers = true)]
     pub alpha: f64,
 
     /// Step size: a positive number, or 'auto' = max(200, N/alpha).
     /// '200' reproduces SG-t-SNE-Pi and bh_tsne
-    #[arg(long, default_value = "auto")]
+    #[arg(long, default_value = "auto", allow_negative_numbers = true)]
     pub eta: Eta,
 
     /// Seed of the random initial embedding (runs with the same seed reproduce exactly)
@@ -88,7 +88,7 @@ pub struct Args {
     pub repulsion: RepulsionKind,
 
     /// Grid spacing of the grid repulsion (default 0.5 / 0.7 / 1.2 for d = 1 / 2 / 3)
-    #[arg(long, value_parser = positive_f64)]
+    #[arg(long, value_parser = positive_f64, allow_negative_numbers = true)]
     pub grid_h: Option<f64>,
 
     /// Vertex ordering for the sparse attraction: metis, rcm or none

@@ -57,7 +57,8 @@ impl Csb {
         let n = g.n();
         let nb = n.div_ceil(beta).max(1);
         // Each block row independently: (block col, morton, r, c, v) sorted.
-        let per_row: Vec<Vec<(u32, u32, u16, u16, f64)>> = (0..nb)
+        type Entry = (u32, u32, u16, u16, f64);
+        let per_row: Vec<Vec<Entry>> = (0..nb)
             .into_par_iter()
             .map(|bi| {
                 let lo = bi * beta;

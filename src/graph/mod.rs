@@ -3,9 +3,11 @@
 
 mod lambda;
 mod stochastic;
+mod synthetic;
 
 pub use lambda::{lambda_rescale, solve_sigma};
 pub use stochastic::{PrepareReport, StochasticGraph};
+pub use synthetic::synthetic_knn;
 
 use rayon::prelude::*;
 

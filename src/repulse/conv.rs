@@ -8,9 +8,8 @@
 //!
 //! Each convolution maps real data to real results, so two channels travel
 //! together as the real and imaginary parts of one complex transform.
-//! Multi-dimensional transforms are D rounds of "FFT every contiguous line,
-//! then rotate the axes" (a 2D transpose of m^(D−1) × m), which returns to the
-//! original layout after D rounds.
+//! The 2^D pattern convolutions are independent: they run in parallel, each
+//! in its own buffer, and are summed in pattern order.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -18,10 +17,6 @@ use std::sync::Arc;
 use rayon::prelude::*;
 use rustfft::num_complex::Complex64 as C64;
 use rustfft::{Fft, FftPlanner};
-
-/// Number of independent work pieces of every parallel pass: fixed, so the
-/// work split (and scratch) does not depend on the thread count.
-const PIECES: usize = 64;
 
 /// K(r) = (1 + h²‖r‖²)⁻², the squared t-kernel in grid units.
 pub fn tsne_kernel(h2: f64, r2: f64) -> f64 {
@@ -35,6 +30,17 @@ struct Plans {
     scratch_len: usize,
 }
 
+/// Lines gathered per tile when transforming a strided axis: 16 lines of up
+/// to a few hundred points stay in L1/L2 while they are transformed.
+const TILE: usize = 16;
+
+/// Buffers of one pattern convolution in flight.
+struct Slot {
+    work: Vec<C64>,
+    tile: Vec<C64>,
+    scratch: Vec<C64>,
+}
+
 /// Convolution engine for grids of m^D nodes: FFT plans cached per size,
 /// kernel transforms cached while (m, h) stay the same, buffers reused.
 pub struct Convolver<const D: usize> {
@@ -44,9 +50,8 @@ pub struct Convolver<const D: usize> {
     kernel_key: Option<(usize, u64)>,
     /// One transform per pattern, each m^D, pre-scaled by 1 / (2^D m^D).
     kernel_hat: Vec<C64>,
-    buf: Vec<C64>,
-    tmp: Vec<C64>,
-    scratch: Vec<C64>,
+    /// One slot per pattern convolution run at the same time.
+    slots: Vec<Slot>,
     /// ω^j = e^{−iπj/m} for j < m.
     twiddle: Vec<C64>,
     /// Number of times kernel transforms were computed (for tests/benchmarks).
@@ -66,9 +71,7 @@ impl<const D: usize> Convolver<D> {
             plans: HashMap::new(),
             kernel_key: None,
             kernel_hat: Vec::new(),
-            buf: Vec::new(),
-            tmp: Vec::new(),
-            scratch: Vec::new(),
+            slots: Vec::new(),
             twiddle: Vec::new(),
             kernel_builds: 0,
         }
@@ -92,9 +95,24 @@ impl<const D: usize> Convolver<D> {
             );
         }
         let sl = self.plans[&m].scratch_len;
-        grow(&mut self.buf, total);
-        grow(&mut self.tmp, total);
-        grow(&mut self.scratch, sl.max(1) * PIECES);
+        // Patterns in flight: bounded by the thread count and the pattern
+        // count. It changes only memory and speed, never the result, since
+        // every pattern is computed alone and summed in pattern order.
+        let nslots = rayon::current_num_threads().clamp(1, 1 << D);
+        if self.slots.len() != nslots {
+            self.slots = (0..nslots)
+                .map(|_| Slot {
+                    work: Vec::new(),
+                    tile: Vec::new(),
+                    scratch: Vec::new(),
+                })
+                .collect();
+        }
+        for s in &mut self.slots {
+            grow(&mut s.work, total);
+            grow(&mut s.tile, TILE * m);
+            grow(&mut s.scratch, sl.max(1));
+        }
         if self.twiddle.len() != m {
             self.twiddle.clear();
             self.twiddle.extend(
@@ -116,73 +134,64 @@ impl<const D: usize> Convolver<D> {
         self.kernel_hat.resize(total * npat, C64::new(0.0, 0.0));
         let h2 = h * h;
         let scale = 1.0 / (npat as f64 * total as f64);
-        let tw = self.twiddle.clone();
-        for s in 0..npat {
-            // K_s[j] = Π_{odd k} ω^{j_k} Σ_{t ∈ {0,1}^D} Π_{odd k} (−1)^{t_k} K(r(j, t)),
-            // r_k = j_k (t_k = 0) or j_k − m (t_k = 1; no term when j_k = 0).
-            let dst = &mut self.buf[..total];
-            dst.par_chunks_mut(m).enumerate().for_each(|(line, out)| {
-                let mut idx = [0usize; D];
-                let mut rest = line;
-                for slot in idx.iter_mut().skip(1) {
-                    *slot = rest % m;
-                    rest /= m;
-                }
-                for (j0, o) in out.iter_mut().enumerate() {
-                    idx[0] = j0;
-                    let mut acc = 0.0;
-                    'terms: for t in 0..npat {
-                        let mut r2 = 0.0;
-                        let mut sign = 1.0;
+        let tw = &self.twiddle;
+        let plans = &self.plans[&m];
+        // K(r) depends on ‖r‖² only: tabulate it per axis offset once.
+        let k1: Vec<f64> = (0..m).map(|j| (j * j) as f64).collect();
+        let k2: Vec<f64> = (0..m).map(|j| ((m - j) * (m - j)) as f64).collect();
+        self.kernel_hat
+            .par_chunks_mut(total)
+            .enumerate()
+            .for_each(|(s, dst)| {
+                // K_s[j] = Π_{odd k} ω^{j_k} Σ_{t ∈ {0,1}^D} Π_{odd k} (−1)^{t_k} K(r(j, t)),
+                // r_k = j_k (t_k = 0) or j_k − m (t_k = 1; no term when j_k = 0).
+                for (line, out) in dst.chunks_mut(m).enumerate() {
+                    let mut idx = [0usize; D];
+                    let mut rest = line;
+                    for slot in idx.iter_mut().skip(1) {
+                        *slot = rest % m;
+                        rest /= m;
+                    }
+                    for (j0, o) in out.iter_mut().enumerate() {
+                        idx[0] = j0;
+                        let mut acc = 0.0;
+                        'terms: for t in 0..npat {
+                            let mut r2 = 0.0;
+                            let mut sign = 1.0;
+                            for k in 0..D {
+                                if t >> k & 1 == 1 {
+                                    if idx[k] == 0 {
+                                        continue 'terms;
+                                    }
+                                    r2 += k2[idx[k]];
+                                    if s >> k & 1 == 1 {
+                                        sign = -sign;
+                                    }
+                                } else {
+                                    r2 += k1[idx[k]];
+                                }
+                            }
+                            acc += sign * tsne_kernel(h2, r2);
+                        }
+                        let mut v = C64::new(acc * scale, 0.0);
                         for k in 0..D {
-                            let jk = idx[k] as f64;
-                            if t >> k & 1 == 1 {
-                                if idx[k] == 0 {
-                                    continue 'terms;
-                                }
-                                let r = jk - m as f64;
-                                r2 += r * r;
-                                if s >> k & 1 == 1 {
-                                    sign = -sign;
-                                }
-                            } else {
-                                r2 += jk * jk;
+                            if s >> k & 1 == 1 {
+                                v *= tw[idx[k]];
                             }
                         }
-                        acc += sign * tsne_kernel(h2, r2);
+                        *o = v;
                     }
-                    let mut v = C64::new(acc * scale, 0.0);
-                    for k in 0..D {
-                        if s >> k & 1 == 1 {
-                            v *= tw[idx[k]];
-                        }
-                    }
-                    *o = v;
                 }
+                let mut tile = vec![C64::new(0.0, 0.0); TILE * m];
+                let mut scratch = vec![C64::new(0.0, 0.0); plans.scratch_len.max(1)];
+                fft_nd::<D>(
+                    dst,
+                    m,
+                    &*plans.fwd,
+                    &mut tile,
+                    &mut scratch[..plans.scratch_len],
+                );
             });
-            self.fft_nd(m, false);
-            self.kernel_hat[s * total..(s + 1) * total].copy_from_slice(&self.buf[..total]);
-        }
-    }
-
-    /// In-place D-dimensional FFT of `self.buf[..m^D]`.
-    fn fft_nd(&mut self, m: usize, inverse: bool) {
-        let total = m.pow(D as u32);
-        let plans = &self.plans[&m];
-        let fft = if inverse { &plans.inv } else { &plans.fwd };
-        let sl = plans.scratch_len;
-        let lines = total / m;
-        let lines_per_piece = lines.div_ceil(PIECES).max(1);
-        for _ in 0..D {
-            let buf = &mut self.buf[..total];
-            buf.par_chunks_mut(lines_per_piece * m)
-                .zip(self.scratch.par_chunks_mut(sl.max(1)))
-                .for_each(|(chunk, scratch)| fft.process_with_scratch(chunk, &mut scratch[..sl]));
-            if D > 1 {
-                transpose(&self.buf[..total], &mut self.tmp[..total], lines, m);
-                std::mem::swap(&mut self.buf, &mut self.tmp);
-            }
-        }
     }
 
     /// Convolves each of the `nch` interleaved real channels of `q`
@@ -195,16 +204,23 @@ impl<const D: usize> Convolver<D> {
         self.prepare(m, h);
         phi.iter_mut().for_each(|v| *v = 0.0);
         let npat = 1usize << D;
-        for s in 0..npat {
-            for c0 in (0..nch).step_by(2) {
-                let c1 = if c0 + 1 < nch { Some(c0 + 1) } else { None };
-                // Load two channels as re/im, times ω^{j_k} on odd axes.
-                {
-                    let tw = &self.twiddle;
-                    self.buf[..total]
-                        .par_chunks_mut(m)
-                        .enumerate()
-                        .for_each(|(line, out)| {
+        let plans = &self.plans[&m];
+        let sl = plans.scratch_len;
+        let tw = &self.twiddle;
+        let kernel_hat = &self.kernel_hat;
+        let nslots = self.slots.len();
+        for c0 in (0..nch).step_by(2) {
+            let c1 = if c0 + 1 < nch { Some(c0 + 1) } else { None };
+            for first in (0..npat).step_by(nslots) {
+                let batch = (npat - first).min(nslots);
+                self.slots[..batch]
+                    .par_iter_mut()
+                    .enumerate()
+                    .for_each(|(b, slot)| {
+                        let s = first + b;
+                        let work = &mut slot.work[..total];
+                        // Two channels as re/im, times ω^{j_k} on the odd axes.
+                        for (line, out) in work.chunks_mut(m).enumerate() {
                             let lt = line_twiddle::<D>(line, m, s, tw);
                             for (j0, o) in out.iter_mut().enumerate() {
                                 let node = line * m + j0;
@@ -218,41 +234,94 @@ impl<const D: usize> Convolver<D> {
                                 }
                                 *o = v;
                             }
-                        });
-                }
-                self.fft_nd(m, false);
-                {
-                    let kh = &self.kernel_hat[s * total..(s + 1) * total];
-                    self.buf[..total]
-                        .par_chunks_mut(m * 16)
-                        .zip(kh.par_chunks(m * 16))
-                        .for_each(|(b, k)| b.iter_mut().zip(k).for_each(|(x, y)| *x *= y));
-                }
-                self.fft_nd(m, true);
-                // Undo the twiddle and accumulate both channels.
-                {
-                    let tw = &self.twiddle;
-                    let buf = &self.buf[..total];
-                    phi.par_chunks_mut(m * nch)
-                        .enumerate()
-                        .for_each(|(line, out)| {
-                            let lt = line_twiddle::<D>(line, m, s, tw).conj();
-                            for j0 in 0..m {
-                                let mut v = buf[line * m + j0];
-                                if s & 1 == 1 {
-                                    v *= tw[j0].conj() * lt;
-                                } else if s > 1 {
-                                    v *= lt;
+                        }
+                        fft_nd::<D>(
+                            work,
+                            m,
+                            &*plans.fwd,
+                            &mut slot.tile,
+                            &mut slot.scratch[..sl],
+                        );
+                        let kh = &kernel_hat[s * total..(s + 1) * total];
+                        work.iter_mut().zip(kh).for_each(|(x, k)| *x *= k);
+                        fft_nd::<D>(
+                            work,
+                            m,
+                            &*plans.inv,
+                            &mut slot.tile,
+                            &mut slot.scratch[..sl],
+                        );
+                        // Undo the twiddle: the result of each channel is real.
+                        if s != 0 {
+                            for (line, out) in work.chunks_mut(m).enumerate() {
+                                let lt = line_twiddle::<D>(line, m, s, tw).conj();
+                                for (j0, v) in out.iter_mut().enumerate() {
+                                    if s & 1 == 1 {
+                                        *v *= tw[j0].conj() * lt;
+                                    } else {
+                                        *v *= lt;
+                                    }
                                 }
+                            }
+                        }
+                    });
+                // Sum the patterns in pattern order: the same bits for any thread count.
+                let slots = &self.slots[..batch];
+                phi.par_chunks_mut(m * nch)
+                    .enumerate()
+                    .for_each(|(line, out)| {
+                        for slot in slots {
+                            let src = &slot.work[line * m..(line + 1) * m];
+                            for (j0, v) in src.iter().enumerate() {
                                 out[j0 * nch + c0] += v.re;
                                 if let Some(c) = c1 {
                                     out[j0 * nch + c] += v.im;
                                 }
                             }
-                        });
-                }
+                        }
+                    });
             }
         }
+    }
+}
+
+/// In-place D-dimensional FFT of `work` (m^D, axis 0 fastest). Strided axes
+/// are transformed a tile of lines at a time: gather, FFT, scatter.
+fn fft_nd<const D: usize>(
+    work: &mut [C64],
+    m: usize,
+    fft: &dyn Fft<f64>,
+    tile: &mut [C64],
+    scratch: &mut [C64],
+) {
+    let total = work.len();
+    fft.process_with_scratch(work, scratch);
+    let mut stride = m;
+    for _axis in 1..D {
+        let outer = total / (m * stride);
+        for o in 0..outer {
+            let base = o * m * stride;
+            let block = &mut work[base..base + m * stride];
+            let mut i0 = 0;
+            while i0 < stride {
+                let t = TILE.min(stride - i0);
+                for j in 0..m {
+                    let row = &block[j * stride + i0..j * stride + i0 + t];
+                    for (u, v) in row.iter().enumerate() {
+                        tile[u * m + j] = *v;
+                    }
+                }
+                fft.process_with_scratch(&mut tile[..t * m], scratch);
+                for j in 0..m {
+                    let row = &mut block[j * stride + i0..j * stride + i0 + t];
+                    for (u, v) in row.iter_mut().enumerate() {
+                        *v = tile[u * m + j];
+                    }
+                }
+                i0 += t;
+            }
+        }
+        stride *= m;
     }
 }
 
@@ -275,25 +344,4 @@ fn grow(v: &mut Vec<C64>, n: usize) {
     if v.len() < n {
         v.resize(n, C64::new(0.0, 0.0));
     }
-}
-
-/// Out-of-place transpose of a rows × cols matrix into cols × rows, blocked.
-fn transpose(src: &[C64], dst: &mut [C64], rows: usize, cols: usize) {
-    const B: usize = 32;
-    // Parallel over blocks of destination rows (= source columns).
-    dst.par_chunks_mut(B * rows)
-        .enumerate()
-        .for_each(|(bc, out)| {
-            let c0 = bc * B;
-            let c1 = (c0 + B).min(cols);
-            for r0 in (0..rows).step_by(B) {
-                let r1 = (r0 + B).min(rows);
-                for c in c0..c1 {
-                    let o = &mut out[(c - c0) * rows..];
-                    for r in r0..r1 {
-                        o[r] = src[r * cols + c];
-                    }
-                }
-            }
-        });
 }

@@ -1,0 +1,347 @@
+//! The binary as a process: real files in temp dirs, exit codes, output bytes.
+
+mod common;
+
+use std::path::Path;
+
+use common::{read_embedding, run};
+
+fn example() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("data/example-knn.mtx.gz")
+}
+
+fn small_graph(dir: &Path) -> std::path::PathBuf {
+    let p = dir.join("g.mtx");
+    common::write_mtx(&p, &common::random_coo(300, 2, 8, 42));
+    p
+}
+
+#[test]
+fn embeds_in_1d_2d_3d_with_finite_rows() {
+    let d = tempfile::tempdir().unwrap();
+    let g = example();
+    for dim in ["1", "2", "3"] {
+        let out = d.path().join(format!("e{dim}.txt"));
+        let o = run(
+            &[
+                g.to_str().unwrap(),
+                "--dim",
+                dim,
+                "--max-iter",
+                "120",
+                "-o",
+                out.to_str().unwrap(),
+            ],
+            d.path(),
+        );
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let rows = read_embedding(&out);
+        assert_eq!(rows.len(), 2000);
+        assert!(rows
+            .iter()
+            .all(|r| r.len() == dim.parse::<usize>().unwrap() && r.iter().all(|v| v.is_finite())));
+        let err = String::from_utf8_lossy(&o.stderr);
+        let last = err.lines().last().unwrap();
+        assert!(
+            last.starts_with("time: total ") && last.contains(", final KL "),
+            "{last}"
+        );
+        assert!(err.contains("iteration     1: KL"), "{err}");
+    }
+}
+
+#[test]
+fn same_seed_same_bytes_for_any_thread_count() {
+    let d = tempfile::tempdir().unwrap();
+    let g = example();
+    let mut outs = Vec::new();
+    for (k, threads) in ["1", "2", "3", "2"].iter().enumerate() {
+        let out = d.path().join(format!("o{k}.txt"));
+        let o = run(
+            &[
+                g.to_str().unwrap(),
+                "--dim",
+                "2",
+                "--max-iter",
+                "80",
+                "--repulsion",
+                "grid",
+                "--seed",
+                "7",
+                "-p",
+                threads,
+                "-o",
+                out.to_str().unwrap(),
+                "-q",
+            ],
+            d.path(),
+        );
+        assert!(o.status.success());
+        assert!(o.stderr.is_empty(), "--quiet prints nothing");
+        outs.push(std::fs::read(&out).unwrap());
+    }
+    assert!(outs.iter().all(|o| o == &outs[0]));
+    let out = d.path().join("other.txt");
+    run(
+        &[
+            g.to_str().unwrap(),
+            "--max-iter",
+            "80",
+            "--repulsion",
+            "grid",
+            "--seed",
+            "8",
+            "-o",
+            out.to_str().unwrap(),
+        ],
+        d.path(),
+    );
+    assert_ne!(
+        std::fs::read(&out).unwrap(),
+        outs[0],
+        "another seed gives another embedding"
+    );
+}
+
+#[test]
+fn bits_do_not_depend_on_threads_in_every_dimension() {
+    let d = tempfile::tempdir().unwrap();
+    let g = small_graph(d.path());
+    for dim in ["1", "3"] {
+        for rep in ["exact", "grid"] {
+            let mut outs = Vec::new();
+            for threads in ["1", "3"] {
+                let out = d.path().join(format!("t{dim}{rep}{threads}.txt"));
+                let o = run(
+                    &[
+                        g.to_str().unwrap(),
+                        "-d",
+                        dim,
+                        "-m",
+                        "60",
+                        "--repulsion",
+                        rep,
+                        "-p",
+                        threads,
+                        "-o",
+                        out.to_str().unwrap(),
+                    ],
+                    d.path(),
+                );
+                assert!(o.status.success());
+                outs.push(std::fs::read(&out).unwrap());
+            }
+            assert_eq!(outs[0], outs[1], "d={dim} {rep}");
+        }
+    }
+}
+
+#[test]
+fn output_numbers_read_back_exactly_and_formats_follow_the_extension() {
+    let d = tempfile::tempdir().unwrap();
+    let g = small_graph(d.path());
+    let txt = d.path().join("e.txt");
+    let npy = d.path().join("e.npy");
+    let csv = d.path().join("e.csv");
+    let bin = d.path().join("e.bin");
+    for out in [&txt, &npy, &csv, &bin] {
+        let o = run(
+            &[g.to_str().unwrap(), "-m", "50", "-o", out.to_str().unwrap()],
+            d.path(),
+        );
+        assert!(o.status.success());
+    }
+    let rows = read_embedding(&txt);
+    let raw = std::fs::read(&bin).unwrap();
+    let vals: Vec<f64> = raw
+        .chunks(8)
+        .map(|c| f64::from_le_bytes(c.try_into().unwrap()))
+        .collect();
+    let flat: Vec<f64> = rows.iter().flatten().copied().collect();
+    assert_eq!(vals, flat, "text numbers must parse back to the exact f64");
+    let npy_bytes = std::fs::read(&npy).unwrap();
+    assert_eq!(&npy_bytes[..6], b"\x93NUMPY");
+    let hlen = u16::from_le_bytes([npy_bytes[8], npy_bytes[9]]) as usize;
+    let header = std::str::from_utf8(&npy_bytes[10..10 + hlen]).unwrap();
+    assert!(
+        header.contains("'shape': (300, 2)") && header.contains("'<f8'"),
+        "{header}"
+    );
+    assert_eq!((10 + hlen) % 64, 0);
+    assert_eq!(&npy_bytes[10 + hlen..], &raw[..]);
+    let csv_text = std::fs::read_to_string(&csv).unwrap();
+    let first: Vec<f64> = csv_text
+        .lines()
+        .next()
+        .unwrap()
+        .split(',')
+        .map(|t| t.parse().unwrap())
+        .collect();
+    assert_eq!(first, rows[0]);
+}
+
+#[test]
+fn stdout_output_and_init_lands_on_the_right_vertices() {
+    let d = tempfile::tempdir().unwrap();
+    let g = small_graph(d.path());
+    // Distinct coordinates per vertex; with 0 iterations and METIS reordering
+    // inside, the output must be the input, row for row.
+    let init = d.path().join("init.txt");
+    let text: String = (0..300)
+        .map(|i| format!("{} {}\n", i as f64 * 0.5, -(i as f64) * 0.25))
+        .collect();
+    std::fs::write(&init, &text).unwrap();
+    for order in ["metis", "rcm", "none"] {
+        let o = run(
+            &[
+                g.to_str().unwrap(),
+                "--init",
+                init.to_str().unwrap(),
+                "--max-iter",
+                "0",
+                "--order",
+                order,
+                "-o",
+                "-",
+            ],
+            d.path(),
+        );
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let rows: Vec<Vec<f64>> = String::from_utf8(o.stdout)
+            .unwrap()
+            .lines()
+            .map(|l| l.split_whitespace().map(|t| t.parse().unwrap()).collect())
+            .collect();
+        for (i, r) in rows.iter().enumerate() {
+            assert_eq!(
+                r,
+                &vec![i as f64 * 0.5, -(i as f64) * 0.25],
+                "order {order}, vertex {i}"
+            );
+        }
+    }
+}
+
+/// Each bad input: exit code 2, one message naming the problem, no output file.
+#[test]
+fn bad_inputs_exit_2_with_a_message_and_no_output() {
+    let d = tempfile::tempdir().unwrap();
+    let g = small_graph(d.path());
+    let gs = g.to_str().unwrap();
+    let bad_mtx = d.path().join("bad.mtx");
+    std::fs::write(
+        &bad_mtx,
+        "%%MatrixMarket matrix coordinate real general\n3 3 2\n1 2 0.5\n4 1 1\n",
+    )
+    .unwrap();
+    let short_init = d.path().join("short.txt");
+    std::fs::write(&short_init, "1 2\n3 4\n").unwrap();
+    let bad_init = d.path().join("badinit.txt");
+    std::fs::write(&bad_init, "1 2\n3 x\n").unwrap();
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["missing.mtx"], "missing.mtx"),
+        (
+            vec![bad_mtx.to_str().unwrap()],
+            "bad.mtx:4: row index 4 out of range",
+        ),
+        (vec![gs, "--dim", "4"], "--dim"),
+        (vec![gs, "--lambda", "-1"], "--lambda"),
+        (vec![gs, "--lambda", "nan"], "--lambda"),
+        (vec![gs, "--eta", "0"], "--eta"),
+        (vec![gs, "--alpha", "abc"], "--alpha"),
+        (vec![gs, "--repulsion", "fast"], "--repulsion"),
+        (
+            vec![gs, "--init", short_init.to_str().unwrap()],
+            "2 rows, but the graph has 300",
+        ),
+        (
+            vec![gs, "--init", bad_init.to_str().unwrap()],
+            "badinit.txt:2: 'x' is not a number",
+        ),
+        (
+            vec![gs, "-o", "/nonexistent-dir/out.txt"],
+            "/nonexistent-dir/out.txt",
+        ),
+    ];
+    for (k, (args, needle)) in cases.iter().enumerate() {
+        let out = d.path().join(format!("out{k}.txt"));
+        let mut a = args.clone();
+        if !a.contains(&"-o") {
+            a.extend(["-o", out.to_str().unwrap()]);
+        }
+        let o = run(&a, d.path());
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "case {k} {args:?}: {err}");
+        assert!(err.contains(needle), "case {k}: '{err}' lacks '{needle}'");
+        assert!(!err.contains("panicked"), "case {k}: {err}");
+        assert!(!out.exists(), "case {k} left an output file");
+    }
+    // Nothing but the inputs is left in the directory (no temp files).
+    let names: Vec<String> = std::fs::read_dir(d.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(names.iter().all(|n| !n.contains(".tmp-")), "{names:?}");
+}
+
+#[test]
+fn help_teaches_and_version_prints() {
+    let d = tempfile::tempdir().unwrap();
+    let o = run(&["--help"], d.path());
+    assert!(o.status.success());
+    let h = String::from_utf8_lossy(&o.stdout);
+    for flag in [
+        "--dim",
+        "--lambda",
+        "--eta",
+        "--seed",
+        "--init",
+        "--threads",
+        "--output",
+        "--repulsion",
+        "--grid-h",
+        "--order",
+        "Examples:",
+    ] {
+        assert!(h.contains(flag), "--help lacks {flag}");
+    }
+    let o = run(&["--version"], d.path());
+    assert!(String::from_utf8_lossy(&o.stdout).contains(env!("CARGO_PKG_VERSION")));
+}
+
+/// The real single-cell graph in 2D with default settings (skipped, with a
+/// message, when ../shared is not beside the clone).
+#[test]
+fn pbmc_graph_embeds() {
+    let Some(g) = common::pbmc_graph() else {
+        eprintln!("skipping: ../shared/data/sgtsnepi/pbmc-graph.tar.gz not found");
+        return;
+    };
+    let d = tempfile::tempdir().unwrap();
+    let out = d.path().join("pbmc.txt");
+    let o = run(
+        &[
+            g.to_str().unwrap(),
+            "--max-iter",
+            "300",
+            "-o",
+            out.to_str().unwrap(),
+        ],
+        d.path(),
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    assert!(err.contains("8381 vertices"), "{err}");
+    let rows = read_embedding(&out);
+    assert_eq!(rows.len(), 8381);
+    let kl: f64 = err
+        .lines()
+        .last()
+        .unwrap()
+        .rsplit(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(kl.is_finite() && kl > 0.0 && kl < 4.0, "final KL {kl}");
+}

@@ -1,0 +1,101 @@
+#![allow(dead_code)]
+//! Shared helpers of the integration tests.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use sgtsne::graph::{Coo, StochasticGraph};
+use sgtsne::util::Rng;
+
+/// A random sparse graph: each column gets `lo..=hi` random out-edges.
+/// Vertices in `empty` get none (and are avoided as targets when `isolate`).
+pub fn random_coo(n: usize, lo: usize, hi: usize, seed: u64) -> Coo {
+    let mut rng = Rng::new(seed);
+    let mut coo = Coo {
+        n,
+        ..Default::default()
+    };
+    for j in 0..n {
+        let k = lo + rng.below(hi - lo + 1);
+        for _ in 0..k {
+            let i = rng.below(n);
+            coo.rows.push(i as u32);
+            coo.cols.push(j as u32);
+            coo.vals.push(0.1 + rng.uniform());
+        }
+    }
+    coo
+}
+
+pub fn random_graph(n: usize, lo: usize, hi: usize, seed: u64) -> StochasticGraph {
+    StochasticGraph::from_coo(&random_coo(n, lo, hi, seed), 1.0)
+        .unwrap()
+        .0
+}
+
+pub fn random_points<const D: usize>(n: usize, scale: f64, seed: u64) -> Vec<[f64; D]> {
+    let mut rng = Rng::new(seed);
+    (0..n)
+        .map(|_| {
+            let mut p = [0.0; D];
+            for x in p.iter_mut() {
+                *x = scale * rng.normal();
+            }
+            p
+        })
+        .collect()
+}
+
+pub fn bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_sgtsne"))
+}
+
+pub fn run(args: &[&str], dir: &Path) -> Output {
+    Command::new(bin())
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("run sgtsne")
+}
+
+pub fn write_mtx(path: &Path, coo: &Coo) {
+    let mut f = std::fs::File::create(path).unwrap();
+    sgtsne::io::mtx::write_matrix_market(&mut f, coo).unwrap();
+}
+
+/// Parses a text embedding; panics on malformed content.
+pub fn read_embedding(path: &Path) -> Vec<Vec<f64>> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            l.split_whitespace()
+                .map(|t| t.parse::<f64>().unwrap())
+                .collect()
+        })
+        .collect()
+}
+
+/// Path of the shared pbmc graph, extracted once into the target dir, or
+/// None when ../shared is not beside the clone.
+pub fn pbmc_graph() -> Option<PathBuf> {
+    let tgz =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/sgtsnepi/pbmc-graph.tar.gz");
+    if !tgz.exists() {
+        return None;
+    }
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("pbmc");
+    let mtx = dir.join("pbmc-graph.mtx");
+    if !mtx.exists() {
+        std::fs::create_dir_all(&dir).unwrap();
+        let st = Command::new("tar")
+            .arg("xzf")
+            .arg(&tgz)
+            .arg("-C")
+            .arg(&dir)
+            .status()
+            .unwrap();
+        assert!(st.success());
+    }
+    Some(mtx)
+}

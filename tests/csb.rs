@@ -1,0 +1,93 @@
+//! Compressed sparse blocks against the plain CSR product; orderings.
+
+mod common;
+
+use sgtsne::attract::{Attraction, CsrAttraction};
+use sgtsne::csb::{block_size, CsbAttraction};
+use sgtsne::graph::{Coo, StochasticGraph};
+use sgtsne::order::{self, Ordering, Permutation};
+
+fn check<const D: usize>(g: &StochasticGraph, seed: u64) {
+    let n = g.n();
+    let y = common::random_points::<D>(n, 3.0, seed);
+    let mut a = vec![[0.0; D]; n];
+    let mut b = vec![[0.0; D]; n];
+    CsrAttraction::new(g).forces(&y, &mut a);
+    for beta in [16, 64, block_size(n, D)] {
+        let csb = CsbAttraction::with_beta(g, beta);
+        csb.forces(&y, &mut b);
+        let worst = a
+            .iter()
+            .zip(&b)
+            .flat_map(|(u, v)| (0..D).map(move |d| (u[d] - v[d]).abs()))
+            .fold(0.0f64, f64::max);
+        assert!(worst <= 1e-10, "n={n} d={D} beta={beta}: {worst:e}");
+        let ka = Attraction::<D>::kl_part(&CsrAttraction::new(g), &y);
+        let kb = Attraction::<D>::kl_part(&csb, &y);
+        assert!((ka - kb).abs() <= 1e-10 * ka.abs().max(1.0));
+    }
+}
+
+/// Random graphs with 2–11 entries per column plus empty rows/columns (the
+/// last 7 vertices have no edges); N not a multiple of β.
+fn graph(n: usize, seed: u64) -> StochasticGraph {
+    let mut coo = common::random_coo(n - 7, 2, 11, seed);
+    coo.n = n;
+    StochasticGraph::from_coo(&coo, 1.0).unwrap().0
+}
+
+#[test]
+fn csb_equals_csr() {
+    for (k, n) in [1000, 2000, 3000].into_iter().enumerate() {
+        let g = graph(n, k as u64);
+        check::<1>(&g, 1);
+        check::<2>(&g, 2);
+        check::<3>(&g, 3);
+        for how in [Ordering::Metis, Ordering::Rcm] {
+            let p = order::compute(&g, how).unwrap();
+            let gp = g.permuted(&p);
+            check::<2>(&gp, 4);
+        }
+    }
+}
+
+#[test]
+fn orderings_are_permutations_and_round_trip() {
+    let g = graph(1500, 9);
+    for how in [Ordering::Metis, Ordering::Rcm, Ordering::None] {
+        let p = order::compute(&g, how).unwrap();
+        assert_eq!(p.len(), 1500);
+        let v: Vec<usize> = (0..1500).map(|i| i * 7).collect();
+        assert_eq!(p.permute_out(&p.permute_in(&v)), v);
+        for i in 0..1500 {
+            assert_eq!(p.old_of(p.new_of(i)), i);
+        }
+        // The permuted graph has the same entries under the renaming.
+        let gp = g.permuted(&p);
+        for old in [0usize, 17, 1499] {
+            let (c, v) = g.row(old);
+            let (cp, vp) = gp.row(p.new_of(old));
+            let mut mapped: Vec<(u32, f64)> = c
+                .iter()
+                .zip(v)
+                .map(|(&c, &v)| (p.new_of(c as usize) as u32, v))
+                .collect();
+            mapped.sort_by_key(|x| x.0);
+            let got: Vec<(u32, f64)> = cp.iter().copied().zip(vp.iter().copied()).collect();
+            assert_eq!(mapped, got);
+        }
+    }
+    assert!(Permutation::try_from_new_to_old(vec![0, 0, 1]).is_err());
+}
+
+#[test]
+fn metis_handles_tiny_and_edgeless_graphs() {
+    for n in [1usize, 2, 3, 10] {
+        let coo = Coo {
+            n,
+            ..Default::default()
+        };
+        let (g, _) = StochasticGraph::from_coo(&coo, 1.0).unwrap();
+        assert_eq!(order::compute(&g, Ordering::Metis).unwrap().len(), n);
+    }
+}

@@ -1,0 +1,141 @@
+//! The grid repulsion against the exact O(N²) oracle (SPEC §6 tolerances),
+//! and its independence from the thread count.
+
+mod common;
+
+use sgtsne::repulse::{exact_repulsion, GridRepulsion, Repulsion};
+use sgtsne::util::Rng;
+
+/// Uniform points in [0, 1]^D, or two clusters with a gap between them.
+fn layout<const D: usize>(n: usize, gap: bool, seed: u64) -> Vec<[f64; D]> {
+    let mut rng = Rng::new(seed);
+    (0..n)
+        .map(|i| {
+            let mut p = [0.0; D];
+            for x in p.iter_mut() {
+                *x = rng.uniform();
+            }
+            if gap {
+                // Two clusters of width 0.3 at the ends of [0, 1] along
+                // every axis: the middle slabs are empty.
+                let side = if i % 2 == 0 { 0.0 } else { 0.7 };
+                for x in p.iter_mut() {
+                    *x = side + 0.3 * *x;
+                }
+            }
+            p
+        })
+        .collect()
+}
+
+fn compare<const D: usize>(n: usize, gap: bool, h: f64, seed: u64) {
+    let y = layout::<D>(n, gap, seed);
+    let mut exact = vec![[0.0; D]; n];
+    let z = exact_repulsion(&y, &mut exact);
+    let mut grid = GridRepulsion::<D>::new(h);
+    let mut approx = vec![[0.0; D]; n];
+    let zt = grid.compute(&y, &mut approx);
+    let zerr = (z - zt).abs() / z;
+    assert!(
+        zerr <= 1e-4,
+        "d={D} n={n} gap={gap} h={h}: |Z − Z̃|/Z = {zerr}"
+    );
+    let mut worst: f64 = 0.0;
+    for i in 0..n {
+        for d in 0..D {
+            worst = worst.max((exact[i][d] / z - approx[i][d] / zt).abs());
+        }
+    }
+    assert!(
+        worst <= 1e-7,
+        "d={D} n={n} gap={gap} h={h}: max force error {worst:e}"
+    );
+}
+
+fn all_cases<const D: usize>() {
+    for (k, &h) in [0.05, 0.08, 0.13].iter().enumerate() {
+        for gap in [false, true] {
+            let n = [1000, 2000, 3000][k];
+            compare::<D>(n, gap, h, 10 * k as u64 + gap as u64);
+        }
+    }
+}
+
+#[test]
+fn grid_matches_exact_1d() {
+    all_cases::<1>();
+}
+
+#[test]
+fn grid_matches_exact_2d() {
+    all_cases::<2>();
+}
+
+#[test]
+fn grid_matches_exact_3d() {
+    all_cases::<3>();
+}
+
+/// On a wide layout the error falls at least like h³ as the spacing is
+/// refined (cubic interpolation): a wrong weight, kernel or twiddle would
+/// stall it at a constant.
+#[test]
+fn error_converges_with_the_spacing() {
+    fn rms<const D: usize>(y: &[[f64; D]], h: f64) -> f64 {
+        let mut exact = vec![[0.0; D]; y.len()];
+        let z = exact_repulsion(y, &mut exact);
+        let mut approx = vec![[0.0; D]; y.len()];
+        let zt = GridRepulsion::<D>::new(h).compute(y, &mut approx);
+        let num: f64 = exact
+            .iter()
+            .zip(&approx)
+            .flat_map(|(a, b)| (0..D).map(move |d| (a[d] / z - b[d] / zt).powi(2)))
+            .sum();
+        let den: f64 = exact.iter().flatten().map(|v| (v / z).powi(2)).sum();
+        (num / den).sqrt()
+    }
+    fn run<const D: usize>(h: f64, scale: f64) {
+        let y = common::random_points::<D>(1500, scale, 5);
+        let (e1, e2) = (rms(&y, h), rms(&y, h / 2.0));
+        assert!(
+            e2 < e1 / 6.0,
+            "d={D}: rms error {e1:e} at h={h}, {e2:e} at h/2"
+        );
+    }
+    run::<1>(0.5, 15.0);
+    run::<2>(0.35, 15.0);
+    run::<3>(0.6, 5.0);
+}
+
+fn with_threads<T: Send>(t: usize, f: impl FnOnce() -> T + Send) -> T {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(t)
+        .build()
+        .unwrap()
+        .install(f)
+}
+
+fn bits_independent_of_threads<const D: usize>() {
+    let y = layout::<D>(5000, true, 9);
+    let eval = || {
+        let mut out = vec![[0.0; D]; y.len()];
+        let z = GridRepulsion::<D>::new(0.02).compute(&y, &mut out);
+        (
+            z.to_bits(),
+            out.iter()
+                .flatten()
+                .map(|v| v.to_bits())
+                .collect::<Vec<u64>>(),
+        )
+    };
+    let one = with_threads(1, eval);
+    assert_eq!(one, with_threads(2, eval), "d={D}: 1 vs 2 threads");
+    assert_eq!(one, with_threads(3, eval), "d={D}: 1 vs 3 threads");
+}
+
+#[test]
+fn grid_bits_do_not_depend_on_threads() {
+    bits_independent_of_threads::<1>();
+    bits_independent_of_threads::<2>();
+    bits_independent_of_threads::<3>();
+}
