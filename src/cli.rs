@@ -95,8 +95,9 @@ pub struct Args {
     #[arg(long, default_value = "metis")]
     pub order: Ordering,
 
-    /// Sparse attraction layout: csb (compressed sparse blocks) or csr
-    #[arg(long, default_value = "csb")]
+    /// Sparse attraction layout: csr (rows, in the --order ordering) or csb
+    /// (compressed sparse blocks; not faster here yet)
+    #[arg(long, default_value = "csr")]
     pub attraction: AttractionKind,
 
     /// Print nothing but errors

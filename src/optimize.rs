@@ -37,9 +37,10 @@ impl std::str::FromStr for Eta {
 #[non_exhaustive]
 pub enum AttractionKind {
     /// Compressed sparse blocks (SPEC §7).
-    #[default]
     Csb,
-    /// Plain CSR rows.
+    /// CSR rows in the chosen vertex order: measured as fast as or faster
+    /// than CSB here (docs/performance.md), so the default.
+    #[default]
     Csr,
 }
 
@@ -89,7 +90,7 @@ impl Default for Params {
             repulsion: RepulsionKind::Auto,
             grid_h: None,
             ordering: Ordering::Metis,
-            attraction: AttractionKind::Csb,
+            attraction: AttractionKind::Csr,
             report_every: 50,
         }
     }

@@ -398,13 +398,10 @@ fn gather<const D: usize>(gx: &[f64; D], m: usize, nch: usize, phi: &[f64]) -> [
 fn self_term<const D: usize>(gx: &[f64; D], m: usize, kself: &[f64; 28]) -> f64 {
     let (_, w) = axis_weights::<D>(gx, m);
     let mut u = [[0.0; 4]; D];
-    for k in 0..D {
-        for e in 0..4 {
-            let mut s = 0.0;
-            for a in 0..4 - e {
-                s += w[k][a] * w[k][a + e];
-            }
-            u[k][e] = if e == 0 { s } else { 2.0 * s };
+    for (uk, wk) in u.iter_mut().zip(&w) {
+        for (e, ue) in uk.iter_mut().enumerate() {
+            let s: f64 = (0..4 - e).map(|a| wk[a] * wk[a + e]).sum();
+            *ue = if e == 0 { s } else { 2.0 * s };
         }
     }
     let mut total = 0.0;
