@@ -408,9 +408,9 @@ fn self_term<const D: usize>(gx: &[f64; D], m: usize, kself: &[f64; 28]) -> f64 
     for t in 0..(1usize << (2 * D)) {
         let mut prod = 1.0;
         let mut r2 = 0;
-        for k in 0..D {
+        for (k, uk) in u.iter().enumerate() {
             let e = (t >> (2 * k)) & 3;
-            prod *= u[k][e];
+            prod *= uk[e];
             r2 += e * e;
         }
         total += prod * kself[r2];
