@@ -1,6 +1,6 @@
 //! Argument parsing, progress display and the dispatch on dimension.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -182,7 +182,6 @@ fn run_dim<const D: usize>(args: &Args) -> Result<()> {
     }
     let quiet = args.quiet;
     let mut stderr = std::io::stderr();
-    let _ = stderr.is_terminal();
     let mut on_progress = |p: &Progress| {
         if quiet {
             return;
