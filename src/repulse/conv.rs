@@ -52,6 +52,8 @@ pub struct Convolver<const D: usize> {
     kernel_hat: Vec<C64>,
     /// One slot per pattern convolution run at the same time.
     slots: Vec<Slot>,
+    /// Tile and FFT scratch per pattern for building kernel transforms.
+    kernel_bufs: Vec<(Vec<C64>, Vec<C64>)>,
     /// ω^j = e^{−iπj/m} for j < m.
     twiddle: Vec<C64>,
     /// Number of times kernel transforms were computed (for tests/benchmarks).
@@ -72,6 +74,7 @@ impl<const D: usize> Convolver<D> {
             kernel_key: None,
             kernel_hat: Vec::new(),
             slots: Vec::new(),
+            kernel_bufs: Vec::new(),
             twiddle: Vec::new(),
             kernel_builds: 0,
         }
@@ -113,6 +116,11 @@ impl<const D: usize> Convolver<D> {
             grow(&mut s.tile, TILE * m);
             grow(&mut s.scratch, sl.max(1));
         }
+        self.kernel_bufs.resize_with(1 << D, Default::default);
+        for (tile, scratch) in &mut self.kernel_bufs {
+            grow(tile, TILE * m);
+            grow(scratch, sl.max(1));
+        }
         if self.twiddle.len() != m {
             self.twiddle.clear();
             self.twiddle.extend(
@@ -136,13 +144,11 @@ impl<const D: usize> Convolver<D> {
         let scale = 1.0 / (npat as f64 * total as f64);
         let tw = &self.twiddle;
         let plans = &self.plans[&m];
-        // K(r) depends on ‖r‖² only: tabulate it per axis offset once.
-        let k1: Vec<f64> = (0..m).map(|j| (j * j) as f64).collect();
-        let k2: Vec<f64> = (0..m).map(|j| ((m - j) * (m - j)) as f64).collect();
         self.kernel_hat
             .par_chunks_mut(total)
+            .zip(self.kernel_bufs.par_iter_mut())
             .enumerate()
-            .for_each(|(s, dst)| {
+            .for_each(|(s, (dst, (tile, scratch)))| {
                 // K_s[j] = Π_{odd k} ω^{j_k} Σ_{t ∈ {0,1}^D} Π_{odd k} (−1)^{t_k} K(r(j, t)),
                 // r_k = j_k (t_k = 0) or j_k − m (t_k = 1; no term when j_k = 0).
                 for (line, out) in dst.chunks_mut(m).enumerate() {
@@ -158,17 +164,17 @@ impl<const D: usize> Convolver<D> {
                         'terms: for t in 0..npat {
                             let mut r2 = 0.0;
                             let mut sign = 1.0;
-                            for k in 0..D {
+                            for (k, &j) in idx.iter().enumerate() {
                                 if t >> k & 1 == 1 {
-                                    if idx[k] == 0 {
+                                    if j == 0 {
                                         continue 'terms;
                                     }
-                                    r2 += k2[idx[k]];
+                                    r2 += ((m - j) * (m - j)) as f64;
                                     if s >> k & 1 == 1 {
                                         sign = -sign;
                                     }
                                 } else {
-                                    r2 += k1[idx[k]];
+                                    r2 += (j * j) as f64;
                                 }
                             }
                             acc += sign * tsne_kernel(h2, r2);
@@ -182,15 +188,7 @@ impl<const D: usize> Convolver<D> {
                         *o = v;
                     }
                 }
-                let mut tile = vec![C64::new(0.0, 0.0); TILE * m];
-                let mut scratch = vec![C64::new(0.0, 0.0); plans.scratch_len.max(1)];
-                fft_nd::<D>(
-                    dst,
-                    m,
-                    &*plans.fwd,
-                    &mut tile,
-                    &mut scratch[..plans.scratch_len],
-                );
+                fft_nd::<D>(dst, m, &*plans.fwd, tile, &mut scratch[..plans.scratch_len]);
             });
     }
 
