@@ -201,15 +201,13 @@ fn attraction<const D: usize>(args: &[String]) {
     );
 }
 
-/// A kNN-like graph: points in Gaussian clusters in 10 dimensions, each
-/// linked to k nearest neighbours found within its cluster's sorted
-/// neighbourhood (an approximation good enough for benchmarking layouts),
-/// weights exp(−d²/σ²). Vertex ids are shuffled so input order has no locality.
+/// Writes `graph::synthetic_knn`: a kNN graph of clustered 3D points with
+/// shuffled vertex ids (see its docs).
 fn knn_graph(args: &[String]) {
     let n: usize = arg(args, "--n", 100_000);
     let k: usize = arg(args, "--k", 30);
     let out: String = arg(args, "-o", "knn.mtx".to_string());
-    let coo = sgtsne_bench_graph(n, k, 5);
+    let coo = sgtsne::graph::synthetic_knn(n, k, 5);
     let f = std::fs::File::create(&out).expect("create output");
     if out.ends_with(".gz") {
         let mut w =
@@ -221,8 +219,4 @@ fn knn_graph(args: &[String]) {
         sgtsne::io::mtx::write_matrix_market(&mut w, &coo).expect("write");
     }
     println!("wrote {out}: {n} vertices, {} entries", coo.vals.len());
-}
-
-fn sgtsne_bench_graph(n: usize, k: usize, seed: u64) -> sgtsne::graph::Coo {
-    sgtsne::graph::synthetic_knn(n, k, seed)
 }

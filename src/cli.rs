@@ -172,12 +172,7 @@ fn run_dim<const D: usize>(args: &Args) -> Result<()> {
             D,
             params.max_iter,
             params.eta_for(graph.n()),
-            match params.repulsion {
-                RepulsionKind::Auto if graph.n() <= sgtsne::repulse::AUTO_EXACT_MAX_N =>
-                    RepulsionKind::Exact,
-                RepulsionKind::Auto => RepulsionKind::Grid,
-                k => k,
-            }
+            params.repulsion.resolve(graph.n())
         );
     }
     let quiet = args.quiet;

@@ -8,8 +8,8 @@ use crate::attract::{Attraction, CsrAttraction};
 use crate::csb::CsbAttraction;
 use crate::error::{Error, Result};
 use crate::graph::StochasticGraph;
-use crate::order::{self, Ordering, Permutation};
-use crate::repulse::{ExactRepulsion, GridRepulsion, Repulsion, RepulsionKind, AUTO_EXACT_MAX_N};
+use crate::order::{self, Ordering};
+use crate::repulse::{ExactRepulsion, GridRepulsion, Repulsion, RepulsionKind};
 use crate::util::{fixed_sum_rows, Rng, CHUNK};
 
 /// Step size: a number, or `auto` = max(200, N/α).
@@ -225,21 +225,13 @@ pub fn embed<const D: usize>(
         }
     }
     let t_setup = Instant::now();
-    let perm = if params.attraction == AttractionKind::Csb || params.ordering != Ordering::None {
-        order::compute(g, params.ordering)?
-    } else {
-        Permutation::identity(n)
-    };
+    let perm = order::compute(g, params.ordering)?;
     let gp = g.permuted(&perm);
     let attraction: Box<dyn Attraction<D> + '_> = match params.attraction {
         AttractionKind::Csb => Box::new(CsbAttraction::new(&gp)),
         AttractionKind::Csr => Box::new(CsrAttraction::new(&gp)),
     };
-    let kind = match params.repulsion {
-        RepulsionKind::Auto if n <= AUTO_EXACT_MAX_N => RepulsionKind::Exact,
-        RepulsionKind::Auto => RepulsionKind::Grid,
-        k => k,
-    };
+    let kind = params.repulsion.resolve(n);
     let h = params.grid_h.unwrap_or(default_grid_h(D));
     let mut repulsion: Box<dyn Repulsion<D>> = match kind {
         RepulsionKind::Exact => Box::new(ExactRepulsion),
@@ -410,9 +402,8 @@ fn update<const D: usize>(
             }
             ok
         })
-        .collect::<Vec<bool>>()
-        .into_iter()
-        .all(|b| b)
+        // A reduction, not `all`, which could stop early and skip chunks.
+        .reduce(|| true, |a, b| a && b)
 }
 
 /// Shifts every coordinate to zero mean.

@@ -6,7 +6,7 @@ pub mod mtx;
 pub mod output;
 
 use std::fs::File;
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader};
 use std::path::Path;
 
 use crate::error::{Error, Result};
@@ -23,12 +23,4 @@ pub fn open_maybe_gz(path: &Path) -> Result<Box<dyn BufRead>> {
     } else {
         Ok(Box::new(reader))
     }
-}
-
-/// Reads a whole (possibly gzip-compressed) file into memory.
-pub fn read_all_maybe_gz(path: &Path) -> Result<Vec<u8>> {
-    let mut r = open_maybe_gz(path)?;
-    let mut v = Vec::new();
-    r.read_to_end(&mut v).map_err(|e| Error::io(path, e))?;
-    Ok(v)
 }

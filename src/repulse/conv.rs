@@ -56,8 +56,6 @@ pub struct Convolver<const D: usize> {
     kernel_bufs: Vec<(Vec<C64>, Vec<C64>)>,
     /// ω^j = e^{−iπj/m} for j < m.
     twiddle: Vec<C64>,
-    /// Number of times kernel transforms were computed (for tests/benchmarks).
-    pub kernel_builds: usize,
 }
 
 impl<const D: usize> Default for Convolver<D> {
@@ -76,7 +74,6 @@ impl<const D: usize> Convolver<D> {
             slots: Vec::new(),
             kernel_bufs: Vec::new(),
             twiddle: Vec::new(),
-            kernel_builds: 0,
         }
     }
 
@@ -131,7 +128,6 @@ impl<const D: usize> Convolver<D> {
         if self.kernel_key != Some(key) {
             self.build_kernel(m, h);
             self.kernel_key = Some(key);
-            self.kernel_builds += 1;
         }
     }
 

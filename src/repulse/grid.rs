@@ -98,10 +98,6 @@ impl<const D: usize> GridRepulsion<D> {
             times: PhaseTimes::default(),
         }
     }
-
-    pub fn kernel_builds(&self) -> usize {
-        self.conv.kernel_builds
-    }
 }
 
 fn resize<T: Clone>(v: &mut Vec<T>, n: usize, x: T) {

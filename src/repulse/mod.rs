@@ -32,6 +32,17 @@ pub enum RepulsionKind {
 /// Largest N for which `auto` chooses the exact sum.
 pub const AUTO_EXACT_MAX_N: usize = 1000;
 
+impl RepulsionKind {
+    /// The engine actually used for `n` vertices (`Auto` decided by size).
+    pub fn resolve(self, n: usize) -> RepulsionKind {
+        match self {
+            RepulsionKind::Auto if n <= AUTO_EXACT_MAX_N => RepulsionKind::Exact,
+            RepulsionKind::Auto => RepulsionKind::Grid,
+            k => k,
+        }
+    }
+}
+
 impl std::str::FromStr for RepulsionKind {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
