@@ -3,6 +3,7 @@
 //!   cargo run --release --bin sgtsne-bench -- repulsion [--dim 2] [--n 10000,100000] [--extent E] [--reps 5]
 //!   cargo run --release --bin sgtsne-bench -- attraction GRAPH.mtx [--dim 2] [--reps 20]
 //!   cargo run --release --bin sgtsne-bench -- knn-graph --n 100000 --k 30 -o graph.mtx
+//!   cargo run --release --bin sgtsne-bench -- knn POINTS.npy [--k 90] [--n N] [--sample 8] [--skip-exact|--skip-approx]
 //!
 //! Threads: RAYON_NUM_THREADS (default: all cores). Timings go to stdout.
 
@@ -44,8 +45,9 @@ fn main() {
             }
         }
         Some("knn-graph") => knn_graph(&args),
+        Some("knn") => knn(&args),
         _ => {
-            eprintln!("usage: sgtsne-bench repulsion|attraction|knn-graph [options] (see the source header)");
+            eprintln!("usage: sgtsne-bench repulsion|attraction|knn-graph|knn [options] (see the source header)");
             std::process::exit(2);
         }
     }
@@ -219,4 +221,53 @@ fn knn_graph(args: &[String]) {
         sgtsne::io::mtx::write_matrix_market(&mut w, &coo).expect("write");
     }
     println!("wrote {out}: {n} vertices, {} entries", coo.vals.len());
+}
+
+/// Exact against NN-descent on a point file: seconds and recall@k.
+fn knn(args: &[String]) {
+    let path = PathBuf::from(args.get(2).expect("usage: knn POINTS.npy"));
+    let k: usize = arg(args, "--k", 90);
+    let sample: usize = arg(args, "--sample", 8);
+    let mut pts = sgtsne::io::points::read_npy(&path).expect("read points");
+    let n: usize = arg(args, "--n", pts.n()).min(pts.n());
+    if n < pts.n() {
+        pts = sgtsne::points::Points::try_new(n, pts.d(), pts.as_slice()[..n * pts.d()].to_vec())
+            .expect("subset");
+    }
+    println!(
+        "{} points x {} dims, k = {k}, threads {}",
+        n,
+        pts.d(),
+        rayon::current_num_threads()
+    );
+    let t = Instant::now();
+    if args.iter().any(|a| a == "--skip-approx") {
+        sgtsne::knn::exact(&pts, k);
+        println!("exact {:.2} s", t.elapsed().as_secs_f64());
+        return;
+    }
+    let params = sgtsne::knn::DescentParams {
+        sample,
+        ..Default::default()
+    };
+    let approx = sgtsne::knn::approx(&pts, k, &params);
+    let ta = t.elapsed().as_secs_f64();
+    println!("nn-descent {ta:.2} s (sample {sample})");
+    if args.iter().any(|a| a == "--skip-exact") {
+        return;
+    }
+    let t = Instant::now();
+    let exact = sgtsne::knn::exact(&pts, k);
+    let te = t.elapsed().as_secs_f64();
+    let mut hit = 0usize;
+    for i in 0..n {
+        let (e, _) = exact.neighbors(i);
+        let (a, _) = approx.neighbors(i);
+        hit += a.iter().filter(|j| e.contains(j)).count();
+    }
+    println!(
+        "exact {te:.2} s; nn-descent/exact time {:.2}; recall@{k} {:.4}",
+        ta / te,
+        hit as f64 / (n * k) as f64
+    );
 }

@@ -5,10 +5,13 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
-use clap::Parser;
+use clap::parser::ValueSource;
+use clap::{CommandFactory, FromArgMatches, Parser};
 
-use sgtsne::graph::{PrepareReport, StochasticGraph};
+use sgtsne::graph::{Coo, PrepareReport, StochasticGraph};
 use sgtsne::io::output::{self, Format};
+use sgtsne::io::points::InputFormat;
+use sgtsne::knn::KnnMethod;
 use sgtsne::optimize::{self, AttractionKind, Eta, Params, Progress};
 use sgtsne::order::Ordering;
 use sgtsne::repulse::RepulsionKind;
@@ -21,21 +24,45 @@ Examples:
     sgtsne knn.mtx.gz --lambda 10 --seed 7 -o out.csv
   Classic SG-t-SNE-Pi step size, exact repulsion, to stdout:
     sgtsne small.mtx --eta 200 --repulsion exact -o -
+  Points (N x D): perplexity-30 kNN graph, then embed in 2D:
+    sgtsne points.npy --perplexity 30 --dim 2 -o points2d.txt
+  Raw pixels: reduce to 50 principal components first:
+    sgtsne images.csv --pca 50 -o images2d.txt
+  Build the graph from points once, embed it later (any number of times):
+    sgtsne graph points.npy --perplexity 30 -o graph.mtx
+    sgtsne graph.mtx --dim 3
+  Drop-in for van der Maaten's bh_tsne (bhtsne.py, wrappers): copy the binary
+  under that name; it reads ./data.dat and writes ./result.dat:
+    cp sgtsne path/to/bhtsne/bh_tsne      (or run: sgtsne bhtsne)
 
-Input: a Matrix Market 'coordinate' file (real, integer or pattern; general or
-symmetric; plain or gzip). Entry (i, j) is the weight of the edge j -> i; columns
-are normalised to sum to 1, lambda-rescaled, then P + P^T is divided by its sum.
+Input: chosen by extension (or --input-format), else by the first bytes.
+  .mtx[.gz]  a Matrix Market 'coordinate' graph (real, integer or pattern;
+             general or symmetric). Entry (i, j) is the weight of the edge
+             j -> i; columns are normalised to sum to 1, lambda-rescaled, then
+             P + P^T is divided by its sum.
+  .npy       points, N x D (float64/32, int, uint8; C or Fortran order)
+  .txt .csv .tsv [.gz]  points, one per line (a header line is skipped)
+  .dat       points in bh_tsne's data.dat layout
+Points become a graph: k = min(N-1, 3 * perplexity) nearest neighbours, a
+per-point Gaussian with entropy ln(perplexity), column i holding p(j|i).
 
 Output: one line per vertex in input order, d numbers separated by spaces (or
 .csv, .tsv, .npy, .bin by the extension of -o, or --format). Progress and the
 final 'time: ... final KL ...' line go to stderr.";
 
-/// Embed a sparse stochastic graph in 1, 2 or 3 dimensions (SG-t-SNE-Pi style).
+/// Embed a sparse stochastic graph (or point data, via a kNN graph) in 1, 2
+/// or 3 dimensions, SG-t-SNE-Pi style.
+///
+/// Subcommands: 'sgtsne graph POINTS -o G.mtx' writes the graph built from
+/// points; 'sgtsne bhtsne' is the bh_tsne drop-in (see the examples below).
 #[derive(Parser, Debug)]
-#[command(name = "sgtsne", version, about, after_help = AFTER_HELP)]
+#[command(name = "sgtsne", version, about, long_about, after_help = AFTER_HELP)]
 pub struct Args {
-    /// Input graph: Matrix Market file (.mtx or .mtx.gz)
+    /// Input: a graph (.mtx, .mtx.gz) or points (.npy, .txt, .csv, .tsv, .dat)
     pub input: PathBuf,
+
+    #[command(flatten)]
+    pub points: PointsOpts,
 
     /// Embedding dimension: 1, 2 or 3
     #[arg(short = 'd', long, default_value_t = 2, value_parser = clap::value_parser!(u8).range(1..=3))]
@@ -105,6 +132,82 @@ pub struct Args {
     pub quiet: bool,
 }
 
+/// How point data become a graph.
+#[derive(clap::Args, Debug, Clone)]
+pub struct PointsOpts {
+    /// Perplexity u of the point affinities: k = min(N-1, 3u) neighbours (points only)
+    #[arg(long, default_value_t = 30.0, value_parser = positive_f64, allow_negative_numbers = true)]
+    pub perplexity: f64,
+
+    /// Nearest-neighbour search: exact (brute force), approx (NN-descent), or
+    /// auto (exact up to about 100,000 points of 50 dimensions) (points only)
+    #[arg(long, default_value = "auto")]
+    pub knn: KnnMethod,
+
+    /// Project points on this many principal components first; 0 = off (points only)
+    #[arg(long, default_value_t = 0)]
+    pub pca: usize,
+
+    /// Input format: mtx, npy, text or dat (default: by extension, then by content)
+    #[arg(long, value_name = "FORMAT")]
+    pub input_format: Option<InputFormat>,
+}
+
+const POINT_FLAGS: [&str; 3] = ["perplexity", "knn", "pca"];
+
+/// Write the graph that point data become, in Matrix Market form, for later
+/// runs of 'sgtsne GRAPH.mtx'.
+#[derive(Parser, Debug)]
+#[command(
+    name = "sgtsne graph",
+    version,
+    after_help = "Example:\n  sgtsne graph points.npy --perplexity 30 -o graph.mtx\n  sgtsne graph.mtx --dim 2\n\n\
+The file holds p(j|i) in column i (columns sum to 1); embedding it gives the\n\
+same result as embedding the points directly with the same flags."
+)]
+pub struct GraphArgs {
+    /// Points: .npy, .txt, .csv, .tsv or bh_tsne's .dat
+    pub input: PathBuf,
+
+    #[command(flatten)]
+    pub points: PointsOpts,
+
+    /// Output Matrix Market file, '-' for stdout
+    #[arg(short = 'o', long, default_value = "graph.mtx")]
+    pub output: PathBuf,
+
+    /// Seed of the approximate kNN search
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+
+    /// Worker threads (0 = all cores). Results do not depend on it
+    #[arg(short = 'p', long, default_value_t = 0)]
+    pub threads: usize,
+
+    /// Print nothing but errors
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+}
+
+/// The bh_tsne drop-in: reads data.dat, writes result.dat in a directory.
+#[derive(Parser, Debug)]
+#[command(
+    name = "sgtsne bhtsne",
+    version,
+    after_help = "Invoked as 'bh_tsne' (copy or link the binary under that name) it takes no\n\
+arguments and works in the current directory, as van der Maaten's wrappers expect.\n\
+Threads: RAYON_NUM_THREADS (default: all cores)."
+)]
+pub struct BhArgs {
+    /// Directory holding data.dat; result.dat is written there
+    #[arg(long, default_value = ".")]
+    pub dir: PathBuf,
+
+    /// Worker threads (0 = all cores, or RAYON_NUM_THREADS)
+    #[arg(short = 'p', long, default_value_t = 0)]
+    pub threads: usize,
+}
+
 fn positive_f64(s: &str) -> std::result::Result<f64, String> {
     match s.parse::<f64>() {
         Ok(v) if v.is_finite() && v > 0.0 => Ok(v),
@@ -113,26 +216,79 @@ fn positive_f64(s: &str) -> std::result::Result<f64, String> {
     }
 }
 
-pub fn run() -> Result<()> {
-    let args = Args::parse();
+fn start_threads(n: usize) -> Result<()> {
     rayon::ThreadPoolBuilder::new()
-        .num_threads(args.threads)
+        .num_threads(n)
         .build_global()
-        .context("could not start the worker threads")?;
+        .context("could not start the worker threads")
+}
+
+pub fn run() -> Result<()> {
+    let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let prog = argv
+        .first()
+        .and_then(|a| Path::new(a).file_stem())
+        .and_then(|s| s.to_str())
+        .unwrap_or("");
+    if prog == "bh_tsne" {
+        let a = BhArgs::parse_from(&argv);
+        start_threads(a.threads)?;
+        return crate::bhtsne::run(&a.dir);
+    }
+    match argv.get(1).and_then(|a| a.to_str()) {
+        Some("bhtsne") => {
+            let a = BhArgs::parse_from(&argv[1..]);
+            start_threads(a.threads)?;
+            return crate::bhtsne::run(&a.dir);
+        }
+        Some("graph") => {
+            let matches = GraphArgs::command().get_matches_from(&argv[1..]);
+            let a = GraphArgs::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+            start_threads(a.threads)?;
+            return run_graph(&a);
+        }
+        _ => {}
+    }
+    let matches = Args::command().get_matches_from(&argv);
+    let args = Args::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    let given: Vec<&str> = POINT_FLAGS
+        .into_iter()
+        .filter(|f| matches.value_source(f) == Some(ValueSource::CommandLine))
+        .collect();
+    start_threads(args.threads)?;
+    let format = input_format(&args.input, &args.points)?;
+    if format == InputFormat::Mtx && !given.is_empty() {
+        bail!(
+            "--{} applies to point input, but {} is a graph (Matrix Market)",
+            given[0],
+            args.input.display()
+        );
+    }
     match args.dim {
-        1 => run_dim::<1>(&args),
-        2 => run_dim::<2>(&args),
-        _ => run_dim::<3>(&args),
+        1 => run_dim::<1>(&args, format),
+        2 => run_dim::<2>(&args, format),
+        _ => run_dim::<3>(&args, format),
     }
 }
 
-fn run_dim<const D: usize>(args: &Args) -> Result<()> {
+fn run_dim<const D: usize>(args: &Args, input_format: InputFormat) -> Result<()> {
     let t0 = Instant::now();
     let format = args
         .format
         .unwrap_or_else(|| Format::from_path(&args.output));
     output::check_writable(&args.output)?;
-    let (graph, report) = StochasticGraph::from_matrix_market(&args.input, args.lambda)?;
+    let (graph, report) = if input_format == InputFormat::Mtx {
+        StochasticGraph::from_matrix_market(&args.input, args.lambda)?
+    } else {
+        let coo = points_to_graph(
+            &args.input,
+            input_format,
+            &args.points,
+            args.seed,
+            args.quiet,
+        )?;
+        StochasticGraph::from_coo(&coo, args.lambda)?
+    };
     if !args.quiet {
         describe(&args.input, &report);
     }
@@ -225,4 +381,132 @@ fn describe(path: &Path, r: &PrepareReport) {
             r.lambda_skipped
         );
     }
+}
+
+fn input_format(path: &Path, opts: &PointsOpts) -> Result<InputFormat> {
+    Ok(match opts.input_format {
+        Some(f) => f,
+        None => InputFormat::detect(path)?,
+    })
+}
+
+/// Reads points and turns them into the conditional-affinity graph (SPEC §8).
+pub fn points_to_graph(
+    path: &Path,
+    format: InputFormat,
+    opts: &PointsOpts,
+    seed: u64,
+    quiet: bool,
+) -> Result<Coo> {
+    let t = Instant::now();
+    let mut pts = sgtsne::io::points::read_points(path, format)?;
+    if !quiet {
+        eprintln!(
+            "read {}: {} points of {} dimensions ({:.2} s)",
+            path.display(),
+            pts.n(),
+            pts.d(),
+            t.elapsed().as_secs_f64()
+        );
+    }
+    if pts.n() < 2 {
+        bail!(
+            "{}: need at least 2 points, found {}",
+            path.display(),
+            pts.n()
+        );
+    }
+    if opts.pca > 0 {
+        if opts.pca >= pts.d() {
+            if !quiet {
+                eprintln!(
+                    "note: --pca {} is not below the {} input dimensions; no PCA",
+                    opts.pca,
+                    pts.d()
+                );
+            }
+        } else {
+            let t = Instant::now();
+            pts = sgtsne::pca::pca(&pts, opts.pca)?;
+            if !quiet {
+                eprintln!(
+                    "PCA to {} dimensions ({:.2} s)",
+                    opts.pca,
+                    t.elapsed().as_secs_f64()
+                );
+            }
+        }
+    }
+    sgtsne_points_graph(&pts, opts.perplexity, opts.knn, seed, quiet)
+}
+
+/// kNN search plus calibration, with progress on stderr.
+pub fn sgtsne_points_graph(
+    pts: &sgtsne::points::Points,
+    perplexity: f64,
+    method: KnnMethod,
+    seed: u64,
+    quiet: bool,
+) -> Result<Coo> {
+    let k = sgtsne::knn::neighbours_for_perplexity(pts.n(), perplexity);
+    if k == 0 {
+        bail!(
+            "perplexity {perplexity} is too small: it gives no neighbours (need perplexity >= 1/3)"
+        );
+    }
+    let resolved = method.resolve(pts.n(), pts.d());
+    let t = Instant::now();
+    let knn = sgtsne::knn::knn(pts, k, resolved, seed)?;
+    if !quiet {
+        eprintln!(
+            "{} nearest neighbours ({}): {:.2} s",
+            k,
+            match resolved {
+                KnnMethod::Approx => "approximate, NN-descent",
+                _ => "exact",
+            },
+            t.elapsed().as_secs_f64()
+        );
+    }
+    let cal = sgtsne::knn::perplexity_graph(&knn, perplexity)?;
+    if !quiet && cal.not_converged > 0 {
+        eprintln!(
+            "note: {} points could not reach perplexity {} over {} neighbours (too few distinct distances); they use the closest entropy found",
+            cal.not_converged, perplexity, k
+        );
+    }
+    Ok(cal.coo)
+}
+
+fn run_graph(a: &GraphArgs) -> Result<()> {
+    let t0 = Instant::now();
+    let format = input_format(&a.input, &a.points)?;
+    if format == InputFormat::Mtx {
+        bail!(
+            "{} is already a graph (Matrix Market); 'sgtsne graph' turns points into one",
+            a.input.display()
+        );
+    }
+    output::check_writable(&a.output)?;
+    let coo = points_to_graph(&a.input, format, &a.points, a.seed, a.quiet)?;
+    let comments = vec![format!(
+        "sgtsne {} graph from {}: perplexity {}, {} neighbours, column i holds p(j|i)",
+        env!("CARGO_PKG_VERSION"),
+        a.input.display(),
+        a.points.perplexity,
+        sgtsne::knn::neighbours_for_perplexity(coo.n, a.points.perplexity)
+    )];
+    output::write_atomic(&a.output, |w| {
+        sgtsne::io::mtx::write_matrix_market_with_comments(w, &coo, &comments)
+    })?;
+    if !a.quiet {
+        eprintln!(
+            "wrote {}: {} vertices, {} entries ({:.2} s)",
+            a.output.display(),
+            coo.n,
+            coo.vals.len(),
+            t0.elapsed().as_secs_f64()
+        );
+    }
+    Ok(())
 }

@@ -24,8 +24,11 @@ pub mod csb;
 pub mod error;
 pub mod graph;
 pub mod io;
+pub mod knn;
 pub mod optimize;
 pub mod order;
+pub mod pca;
+pub mod points;
 pub mod repulse;
 pub mod util;
 

@@ -1,5 +1,6 @@
 //! The `sgtsne` command line: a thin layer over the library.
 
+mod bhtsne;
 mod cli;
 
 use std::process::ExitCode;

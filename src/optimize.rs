@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 use crate::graph::StochasticGraph;
 use crate::order::{self, Ordering};
 use crate::repulse::{ExactRepulsion, GridRepulsion, Repulsion, RepulsionKind};
-use crate::util::{fixed_sum_rows, Rng, CHUNK};
+use crate::util::{dist2, fixed_sum_rows, Rng, CHUNK};
 
 /// Step size: a number, or `auto` = max(200, N/α).
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -163,6 +163,9 @@ pub struct Embedding<const D: usize> {
     /// Final KL(P‖Q); Z exact for N ≤ [`EXACT_KL_MAX_N`].
     pub kl: f64,
     pub kl_exact: bool,
+    /// The normalisation Z = Σ_{i≠j} (1 + ‖y_i − y_j‖²)⁻¹ of the final
+    /// embedding (exact when `kl_exact`).
+    pub z: f64,
     pub eta: f64,
     pub timings: Timings,
     pub repulsion: RepulsionKind,
@@ -339,6 +342,7 @@ pub fn embed<const D: usize>(
         y: perm.permute_out(&y),
         kl,
         kl_exact,
+        z,
         eta,
         timings,
         repulsion: kind,
@@ -436,4 +440,20 @@ pub fn exact_z<const D: usize>(y: &[[f64; D]]) -> f64 {
 pub fn exact_kl<const D: usize>(g: &StochasticGraph, y: &[[f64; D]]) -> f64 {
     let a = CsrAttraction::new(g);
     Attraction::<D>::kl_part(&a, y) + exact_z(y).ln()
+}
+
+/// Each vertex's share of KL(P‖Q): C_i = Σ_j P_ij ln(P_ij Z (1 + ‖y_i − y_j‖²)),
+/// with `g` and `y` in the same vertex order; the shares sum to the KL.
+pub fn point_costs<const D: usize>(g: &StochasticGraph, y: &[[f64; D]], z: f64) -> Vec<f64> {
+    let lz = z.ln();
+    (0..g.n())
+        .into_par_iter()
+        .map(|i| {
+            let (cols, vals) = g.row(i);
+            cols.iter()
+                .zip(vals)
+                .map(|(&j, &p)| p * (p.ln() + lz + (1.0 + dist2(&y[i], &y[j as usize])).ln()))
+                .sum()
+        })
+        .collect()
 }

@@ -1,9 +1,12 @@
-//! Readers and writers: Matrix Market graphs in, embeddings out.
+//! Readers and writers: Matrix Market graphs, point data and bh_tsne's
+//! files in; embeddings out.
 
+pub mod bhtsne;
 pub mod init;
 pub(crate) mod lines;
 pub mod mtx;
 pub mod output;
+pub mod points;
 
 use std::fs::File;
 use std::io::{BufRead, BufReader};

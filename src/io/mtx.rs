@@ -268,8 +268,25 @@ fn parse_header(h: &str) -> std::result::Result<(Field, Symmetry), String> {
 }
 
 /// Writes a graph in Matrix Market `coordinate real general` form (1-based).
-pub fn write_matrix_market<W: std::io::Write>(w: &mut W, coo: &Coo) -> std::io::Result<()> {
+pub fn write_matrix_market<W: std::io::Write + ?Sized>(
+    w: &mut W,
+    coo: &Coo,
+) -> std::io::Result<()> {
+    write_matrix_market_with_comments(w, coo, &[])
+}
+
+/// As [`write_matrix_market`], with `%` comment lines after the banner.
+pub fn write_matrix_market_with_comments<W: std::io::Write + ?Sized>(
+    w: &mut W,
+    coo: &Coo,
+    comments: &[String],
+) -> std::io::Result<()> {
     writeln!(w, "%%MatrixMarket matrix coordinate real general")?;
+    for c in comments {
+        for line in c.lines() {
+            writeln!(w, "% {line}")?;
+        }
+    }
     writeln!(w, "{} {} {}", coo.n, coo.n, coo.vals.len())?;
     let mut buf = ryu::Buffer::new();
     for k in 0..coo.vals.len() {

@@ -82,26 +82,27 @@ pub fn write_rows<W: Write + ?Sized, const D: usize>(
             }
         }
         Format::Npy => {
-            let dict = format!(
-                "{{'descr': '<f8', 'fortran_order': False, 'shape': ({}, {}), }}",
-                rows.len(),
-                D
-            );
-            // Magic (6) + version (2) + header length (2) + dict + padding + \n,
-            // a multiple of 64 bytes.
-            let unpadded = 10 + dict.len() + 1;
-            let pad = (64 - unpadded % 64) % 64;
-            let hlen = (dict.len() + pad + 1) as u16;
-            w.write_all(b"\x93NUMPY\x01\x00")?;
-            w.write_all(&hlen.to_le_bytes())?;
-            w.write_all(dict.as_bytes())?;
-            w.write_all(&vec![b' '; pad])?;
-            w.write_all(b"\n")?;
+            write_npy_header(w, rows.len(), D)?;
             write_raw(w, rows)?;
         }
         Format::Bin => write_raw(w, rows)?,
     }
     Ok(())
+}
+
+/// The header of a little-endian f64, C-order `.npy` array of shape n × d.
+pub fn write_npy_header<W: Write + ?Sized>(w: &mut W, n: usize, d: usize) -> std::io::Result<()> {
+    let dict = format!("{{'descr': '<f8', 'fortran_order': False, 'shape': ({n}, {d}), }}");
+    // Magic (6) + version (2) + header length (2) + dict + padding + \n,
+    // a multiple of 64 bytes.
+    let unpadded = 10 + dict.len() + 1;
+    let pad = (64 - unpadded % 64) % 64;
+    let hlen = (dict.len() + pad + 1) as u16;
+    w.write_all(b"\x93NUMPY\x01\x00")?;
+    w.write_all(&hlen.to_le_bytes())?;
+    w.write_all(dict.as_bytes())?;
+    w.write_all(&vec![b' '; pad])?;
+    w.write_all(b"\n")
 }
 
 fn write_raw<W: Write + ?Sized, const D: usize>(

@@ -1,0 +1,139 @@
+//! van der Maaten's bh_tsne file protocol (SPEC §8): `data.dat` in,
+//! `result.dat` out, native little-endian, packed.
+
+use std::io::{Read, Write};
+use std::path::Path;
+
+use crate::error::{Error, Result};
+use crate::points::Points;
+
+/// Size of the fixed header: i32 N, i32 D, f64 θ, f64 perplexity, i32 no_dims, i32 max_iter.
+pub const HEADER_BYTES: u64 = 32;
+
+/// Everything a `data.dat` holds.
+#[derive(Clone, Debug)]
+pub struct BhTsneJob {
+    pub points: Points,
+    pub theta: f64,
+    pub perplexity: f64,
+    pub no_dims: i32,
+    pub max_iter: i32,
+    /// `None` when absent or negative (the wrappers' "random").
+    pub seed: Option<u64>,
+}
+
+/// Reads and checks a `data.dat`. Its size must be exactly the header plus
+/// N·D doubles, optionally plus a 4-byte seed; this is checked against the
+/// file's length before the data are allocated.
+pub fn read_data_dat(path: &Path) -> Result<BhTsneJob> {
+    let bad = |msg: String| Error::parse(path, 0, msg);
+    let len = std::fs::metadata(path)
+        .map_err(|e| Error::io(path, e))?
+        .len();
+    if len < HEADER_BYTES {
+        return Err(bad(format!(
+            "{len} bytes is shorter than the {HEADER_BYTES}-byte bh_tsne header (N, D, theta, perplexity, no_dims, max_iter)"
+        )));
+    }
+    let mut f = std::io::BufReader::new(std::fs::File::open(path).map_err(|e| Error::io(path, e))?);
+    let mut h = [0u8; HEADER_BYTES as usize];
+    f.read_exact(&mut h).map_err(|e| Error::io(path, e))?;
+    let i32_at = |o: usize| i32::from_le_bytes(h[o..o + 4].try_into().unwrap());
+    let f64_at = |o: usize| f64::from_le_bytes(h[o..o + 8].try_into().unwrap());
+    let (n, d, theta, perplexity, no_dims, max_iter) = (
+        i32_at(0),
+        i32_at(4),
+        f64_at(8),
+        f64_at(16),
+        i32_at(24),
+        i32_at(28),
+    );
+    if n < 1 || d < 1 {
+        return Err(bad(format!(
+            "header says N = {n} points of D = {d} dimensions; both must be positive"
+        )));
+    }
+    let data = (n as u64) * (d as u64) * 8;
+    let seed_bytes = match len.checked_sub(HEADER_BYTES + data) {
+        Some(0) => 0,
+        Some(4) => 4,
+        _ => {
+            return Err(bad(format!(
+                "header says {n} x {d} doubles ({} bytes with the header), but the file has {len} bytes (truncated or inconsistent)",
+                HEADER_BYTES + data
+            )))
+        }
+    };
+    if !(theta.is_finite() && theta >= 0.0) {
+        return Err(bad(format!("theta = {theta} must be a finite number >= 0")));
+    }
+    if !(perplexity.is_finite() && perplexity > 0.0) {
+        return Err(bad(format!(
+            "perplexity = {perplexity} must be a positive number"
+        )));
+    }
+    if !(1..=3).contains(&no_dims) {
+        return Err(bad(format!(
+            "no_dims = {no_dims}: this engine embeds in 1, 2 or 3 dimensions"
+        )));
+    }
+    if max_iter < 0 {
+        return Err(bad(format!("max_iter = {max_iter} must be >= 0")));
+    }
+    let (n, d) = (n as usize, d as usize);
+    let mut raw = vec![0u8; n * d * 8];
+    f.read_exact(&mut raw).map_err(|e| Error::io(path, e))?;
+    let vals: Vec<f64> = raw
+        .chunks_exact(8)
+        .map(|c| f64::from_le_bytes(c.try_into().unwrap()))
+        .collect();
+    drop(raw);
+    if let Some(k) = vals.iter().position(|v| !v.is_finite()) {
+        return Err(bad(format!(
+            "point {} coordinate {} is {}",
+            k / d + 1,
+            k % d + 1,
+            vals[k]
+        )));
+    }
+    let seed = if seed_bytes == 4 {
+        let mut s = [0u8; 4];
+        f.read_exact(&mut s).map_err(|e| Error::io(path, e))?;
+        let s = i32::from_le_bytes(s);
+        (s >= 0).then_some(s as u64)
+    } else {
+        None
+    };
+    Ok(BhTsneJob {
+        points: Points::try_new(n, d, vals)?,
+        theta,
+        perplexity,
+        no_dims,
+        max_iter,
+        seed,
+    })
+}
+
+/// Writes `result.dat`: i32 N, i32 no_dims, the coordinates row-major in
+/// input order, N i32 landmarks 0…N−1, N f64 per-point costs.
+pub fn write_result<W: Write + ?Sized>(
+    w: &mut W,
+    no_dims: usize,
+    y: &[f64],
+    costs: &[f64],
+) -> std::io::Result<()> {
+    let n = costs.len();
+    debug_assert_eq!(y.len(), n * no_dims);
+    w.write_all(&(n as i32).to_le_bytes())?;
+    w.write_all(&(no_dims as i32).to_le_bytes())?;
+    for v in y {
+        w.write_all(&v.to_le_bytes())?;
+    }
+    for i in 0..n {
+        w.write_all(&(i as i32).to_le_bytes())?;
+    }
+    for c in costs {
+        w.write_all(&c.to_le_bytes())?;
+    }
+    Ok(())
+}

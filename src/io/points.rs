@@ -1,0 +1,340 @@
+//! Point-data readers: NumPy `.npy` and delimited text. bh_tsne's `data.dat`
+//! lives in [`super::bhtsne`].
+
+use std::io::Read;
+use std::path::Path;
+
+use super::lines::Lines;
+use crate::error::{Error, Result};
+use crate::points::Points;
+
+/// Kinds of input file the binary accepts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum InputFormat {
+    /// Matrix Market coordinate file: a graph.
+    Mtx,
+    /// NumPy array of points, shape N × D.
+    Npy,
+    /// Delimited text, one point per line.
+    Text,
+    /// bh_tsne's binary `data.dat`.
+    BhTsne,
+}
+
+impl std::str::FromStr for InputFormat {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s {
+            "mtx" => Ok(InputFormat::Mtx),
+            "npy" => Ok(InputFormat::Npy),
+            "txt" | "text" | "csv" | "tsv" => Ok(InputFormat::Text),
+            "dat" | "bhtsne" => Ok(InputFormat::BhTsne),
+            _ => Err(format!(
+                "unknown input format '{s}': expected mtx, npy, text or dat"
+            )),
+        }
+    }
+}
+
+impl InputFormat {
+    /// Picks the format from the file name, or from its first bytes when
+    /// the extension says nothing.
+    pub fn detect(path: &Path) -> Result<InputFormat> {
+        let name = path
+            .file_name()
+            .map(|s| s.to_string_lossy().to_ascii_lowercase())
+            .unwrap_or_default();
+        let name = name.strip_suffix(".gz").unwrap_or(&name);
+        let ext = name.rsplit_once('.').map(|(_, e)| e).unwrap_or("");
+        match ext {
+            "mtx" | "mm" => return Ok(InputFormat::Mtx),
+            "npy" => return Ok(InputFormat::Npy),
+            "txt" | "csv" | "tsv" | "tab" => return Ok(InputFormat::Text),
+            "dat" => return Ok(InputFormat::BhTsne),
+            _ => {}
+        }
+        let mut head = Vec::with_capacity(16);
+        let mut r = super::open_maybe_gz(path)?;
+        r.by_ref()
+            .take(16)
+            .read_to_end(&mut head)
+            .map_err(|e| Error::io(path, e))?;
+        if head.starts_with(b"%%MatrixMarket") || head.starts_with(b"%%matrixmarket") {
+            Ok(InputFormat::Mtx)
+        } else if head.starts_with(b"\x93NUMPY") {
+            Ok(InputFormat::Npy)
+        } else {
+            Err(Error::parse(
+                path,
+                0,
+                "cannot tell the input format from the name or the first bytes; \
+                 use a .mtx, .npy, .txt/.csv/.tsv or .dat name, or --input-format",
+            ))
+        }
+    }
+}
+
+/// Element types of `.npy` files we read.
+#[derive(Clone, Copy)]
+enum Dtype {
+    F64,
+    F32,
+    I64,
+    I32,
+    U8,
+}
+
+impl Dtype {
+    fn size(self) -> usize {
+        match self {
+            Dtype::F64 | Dtype::I64 => 8,
+            Dtype::F32 | Dtype::I32 => 4,
+            Dtype::U8 => 1,
+        }
+    }
+}
+
+/// Reads a NumPy `.npy` file holding a 1-D (N points in 1-D) or 2-D array
+/// of f64, f32, i64, i32 or u8, little- or big-endian, C or Fortran order.
+/// The data size is checked against the file size before anything is
+/// allocated, so a lying header cannot exhaust memory.
+pub fn read_npy(path: &Path) -> Result<Points> {
+    let bad = |msg: String| Error::parse(path, 0, msg);
+    let file_len = std::fs::metadata(path)
+        .map_err(|e| Error::io(path, e))?
+        .len();
+    let mut f = std::io::BufReader::new(std::fs::File::open(path).map_err(|e| Error::io(path, e))?);
+    let mut pre = [0u8; 10];
+    read_exact(&mut f, &mut pre, path, "the .npy preamble")?;
+    if &pre[..6] != b"\x93NUMPY" {
+        return Err(bad("not a NumPy .npy file (bad magic bytes)".into()));
+    }
+    let (hlen, pre_len) = match pre[6] {
+        1 => (u16::from_le_bytes([pre[8], pre[9]]) as u64, 10u64),
+        2 | 3 => {
+            let mut more = [0u8; 2];
+            read_exact(&mut f, &mut more, path, "the .npy preamble")?;
+            (
+                u32::from_le_bytes([pre[8], pre[9], more[0], more[1]]) as u64,
+                12u64,
+            )
+        }
+        v => return Err(bad(format!("unsupported .npy format version {v}"))),
+    };
+    if hlen > 1 << 20 || pre_len + hlen > file_len {
+        return Err(bad(format!(
+            "header length {hlen} is larger than the file ({file_len} bytes)"
+        )));
+    }
+    let mut hbytes = vec![0u8; hlen as usize];
+    read_exact(&mut f, &mut hbytes, path, "the .npy header")?;
+    let header =
+        std::str::from_utf8(&hbytes).map_err(|_| bad("the .npy header is not text".into()))?;
+    let descr = dict_value(header, "descr")
+        .ok_or_else(|| bad(format!("no 'descr' in the .npy header: {header}")))?;
+    let descr = descr.trim_matches(|c| c == '\'' || c == '"');
+    let (big, ty) = match descr.as_bytes().first() {
+        Some(b'<') | Some(b'|') | Some(b'=') => (false, &descr[1..]),
+        Some(b'>') => (true, &descr[1..]),
+        _ => (false, descr),
+    };
+    let dtype = match ty {
+        "f8" => Dtype::F64,
+        "f4" => Dtype::F32,
+        "i8" => Dtype::I64,
+        "i4" => Dtype::I32,
+        "u1" => Dtype::U8,
+        _ => {
+            return Err(bad(format!(
+                "unsupported .npy element type '{descr}': expected float64, float32, int64, int32 or uint8"
+            )))
+        }
+    };
+    let fortran = match dict_value(header, "fortran_order") {
+        Some("True") => true,
+        Some("False") => false,
+        _ => {
+            return Err(bad(format!(
+                "no valid 'fortran_order' in the .npy header: {header}"
+            )))
+        }
+    };
+    let shape_s = dict_value(header, "shape")
+        .ok_or_else(|| bad(format!("no 'shape' in the .npy header: {header}")))?;
+    let dims: Vec<u64> = shape_s
+        .trim_matches(|c| c == '(' || c == ')')
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| s.parse::<u64>())
+        .collect::<std::result::Result<_, _>>()
+        .map_err(|_| bad(format!("bad shape {shape_s} in the .npy header")))?;
+    let (n, d) = match dims[..] {
+        [n] => (n, 1),
+        [n, d] => (n, d),
+        _ => {
+            return Err(bad(format!(
+                "the array has shape {shape_s}; expected N points x D coordinates (2-D)"
+            )))
+        }
+    };
+    let need = n
+        .checked_mul(d)
+        .and_then(|c| c.checked_mul(dtype.size() as u64));
+    let have = file_len - pre_len - hlen;
+    if need != Some(have) {
+        return Err(bad(format!(
+            "shape {n} x {d} needs {} bytes of data, the file holds {have} (truncated or inconsistent)",
+            need.map(|v| v.to_string()).unwrap_or_else(|| "too many".into())
+        )));
+    }
+    if n == 0 || d == 0 {
+        return Err(bad(format!("the array is empty (shape {n} x {d})")));
+    }
+    let (n, d) = (n as usize, d as usize);
+    let mut raw = vec![0u8; have as usize];
+    read_exact(&mut f, &mut raw, path, "the array data")?;
+    let sz = dtype.size();
+    let mut vals = Vec::with_capacity(n * d);
+    for c in raw.chunks_exact(sz) {
+        let mut b = [0u8; 8];
+        b[..sz].copy_from_slice(c);
+        if big {
+            b[..sz].reverse();
+        }
+        let v = match dtype {
+            Dtype::F64 => f64::from_le_bytes(b),
+            Dtype::F32 => f32::from_le_bytes([b[0], b[1], b[2], b[3]]) as f64,
+            Dtype::I64 => i64::from_le_bytes(b) as f64,
+            Dtype::I32 => i32::from_le_bytes([b[0], b[1], b[2], b[3]]) as f64,
+            Dtype::U8 => b[0] as f64,
+        };
+        vals.push(v);
+    }
+    drop(raw);
+    if let Some(k) = vals.iter().position(|v| !v.is_finite()) {
+        let (i, j) = if fortran {
+            (k % n, k / n)
+        } else {
+            (k / d, k % d)
+        };
+        return Err(bad(format!(
+            "point {} coordinate {} is {}",
+            i + 1,
+            j + 1,
+            vals[k]
+        )));
+    }
+    if fortran {
+        let mut t = vec![0.0; n * d];
+        for j in 0..d {
+            for i in 0..n {
+                t[i * d + j] = vals[j * n + i];
+            }
+        }
+        vals = t;
+    }
+    Points::try_new(n, d, vals)
+}
+
+fn read_exact(r: &mut impl Read, buf: &mut [u8], path: &Path, what: &str) -> Result<()> {
+    r.read_exact(buf).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::UnexpectedEof {
+            Error::parse(path, 0, format!("the file ends inside {what}"))
+        } else {
+            Error::io(path, e)
+        }
+    })
+}
+
+/// The raw text of `key`'s value in a Python dict literal as NumPy writes it.
+fn dict_value<'a>(header: &'a str, key: &str) -> Option<&'a str> {
+    let pats = [format!("'{key}':"), format!("\"{key}\":")];
+    let start = pats
+        .iter()
+        .find_map(|p| header.find(p.as_str()).map(|i| i + p.len()))?;
+    let rest = header[start..].trim_start();
+    let end = if rest.starts_with('(') {
+        rest.find(')')? + 1
+    } else {
+        rest.find([',', '}'])?
+    };
+    Some(rest[..end].trim())
+}
+
+/// Reads delimited text: one point per line, numbers separated by
+/// whitespace, commas, semicolons or tabs; every line the same count.
+/// Blank lines and lines starting with '#' are skipped, and so is a first
+/// line with no number in it (a CSV header). Gzip is read transparently.
+pub fn read_text(path: &Path) -> Result<Points> {
+    let reader = super::open_maybe_gz(path)?;
+    let mut lines = Lines::new(reader, path);
+    let mut vals: Vec<f64> = Vec::new();
+    let mut d = 0usize;
+    let mut n = 0usize;
+    let mut first = true;
+    while let Some((no, line)) = lines.next_line()? {
+        let t = line.trim();
+        if t.is_empty() || t.starts_with('#') {
+            continue;
+        }
+        let toks = t
+            .split(|c: char| c.is_whitespace() || c == ',' || c == ';')
+            .filter(|s| !s.is_empty());
+        if first {
+            first = false;
+            let mut toks2 = toks.clone();
+            if toks2.all(|s| s.parse::<f64>().is_err()) {
+                continue;
+            }
+        }
+        let before = vals.len();
+        for tok in toks {
+            let v: f64 = tok
+                .parse()
+                .map_err(|_| Error::parse(path, no, format!("'{tok}' is not a number")))?;
+            if !v.is_finite() {
+                return Err(Error::parse(path, no, format!("'{tok}' is not finite")));
+            }
+            vals.push(v);
+        }
+        let k = vals.len() - before;
+        if n == 0 {
+            d = k;
+        } else if k != d {
+            return Err(Error::parse(
+                path,
+                no,
+                format!("{k} numbers on this line, but {d} on the first data line"),
+            ));
+        }
+        n += 1;
+    }
+    if n == 0 {
+        return Err(Error::parse(path, 0, "no data rows"));
+    }
+    Points::try_new(n, d, vals)
+}
+
+/// Reads points in the given format (not Matrix Market).
+pub fn read_points(path: &Path, format: InputFormat) -> Result<Points> {
+    match format {
+        InputFormat::Npy => read_npy(path),
+        InputFormat::Text => read_text(path),
+        InputFormat::BhTsne => Ok(super::bhtsne::read_data_dat(path)?.points),
+        InputFormat::Mtx => Err(Error::Input(format!(
+            "{}: a Matrix Market graph, not point data",
+            path.display()
+        ))),
+    }
+}
+
+/// Writes points as a little-endian f64 `.npy` (used by tests and tools).
+pub fn write_npy<W: std::io::Write + ?Sized>(w: &mut W, p: &Points) -> std::io::Result<()> {
+    super::output::write_npy_header(w, p.n(), p.d())?;
+    for v in p.as_slice() {
+        w.write_all(&v.to_le_bytes())?;
+    }
+    Ok(())
+}

@@ -1,0 +1,132 @@
+//! From points to graph (SPEC §8): k nearest neighbours, exact or
+//! approximate, then perplexity-calibrated affinities p(j|i).
+
+mod descent;
+mod exact;
+mod heap;
+mod perplexity;
+
+pub use descent::{approx, DescentParams};
+pub use exact::exact;
+pub use perplexity::{calibrate_row, perplexity_graph, Calibration, PERPLEXITY_TOL};
+
+use crate::error::{Error, Result};
+use crate::points::Points;
+
+/// The k nearest neighbours of every point (itself excluded), nearest
+/// first, ties broken by the smaller index.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Knn {
+    pub n: usize,
+    pub k: usize,
+    /// Row i: the neighbours of point i, `k` entries.
+    pub idx: Vec<u32>,
+    /// Squared Euclidean distances matching `idx`.
+    pub dist2: Vec<f64>,
+}
+
+impl Knn {
+    pub fn neighbors(&self, i: usize) -> (&[u32], &[f64]) {
+        let r = i * self.k..(i + 1) * self.k;
+        (&self.idx[r.clone()], &self.dist2[r])
+    }
+}
+
+/// How the neighbours are found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum KnnMethod {
+    /// Exact below [`AUTO_EXACT_MAX_WORK`] (N² · D), NN-descent above.
+    #[default]
+    Auto,
+    /// Blocked brute force: O(N² D), recall 1.
+    Exact,
+    /// NN-descent: approximate, roughly O(N k² D) per sweep.
+    Approx,
+}
+
+impl std::str::FromStr for KnnMethod {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s {
+            "auto" => Ok(KnnMethod::Auto),
+            "exact" => Ok(KnnMethod::Exact),
+            "approx" | "nndescent" => Ok(KnnMethod::Approx),
+            _ => Err(format!(
+                "unknown kNN method '{s}': expected auto, exact or approx"
+            )),
+        }
+    }
+}
+
+/// Above this N² · D the brute force costs more than NN-descent on this
+/// class of machine (about 100,000 points of 50 dimensions).
+pub const AUTO_EXACT_MAX_WORK: f64 = 5e11;
+
+impl KnnMethod {
+    /// The concrete method for `n` points of `d` dimensions.
+    pub fn resolve(self, n: usize, d: usize) -> KnnMethod {
+        match self {
+            KnnMethod::Auto => {
+                if (n as f64) * (n as f64) * (d as f64) <= AUTO_EXACT_MAX_WORK {
+                    KnnMethod::Exact
+                } else {
+                    KnnMethod::Approx
+                }
+            }
+            m => m,
+        }
+    }
+}
+
+/// The number of neighbours for perplexity u: min(N − 1, ⌊3u⌋).
+pub fn neighbours_for_perplexity(n: usize, perplexity: f64) -> usize {
+    ((3.0 * perplexity).floor() as usize).min(n.saturating_sub(1))
+}
+
+/// Finds the k nearest neighbours with the chosen method.
+pub fn knn(points: &Points, k: usize, method: KnnMethod, seed: u64) -> Result<Knn> {
+    if k == 0 || k >= points.n() {
+        return Err(Error::Input(format!(
+            "cannot find {k} neighbours among {} points (need 1 <= k < N)",
+            points.n()
+        )));
+    }
+    if points.n() > u32::MAX as usize {
+        return Err(Error::Input(format!(
+            "{} points is more than 2^32 - 1",
+            points.n()
+        )));
+    }
+    Ok(match method.resolve(points.n(), points.d()) {
+        KnnMethod::Approx => approx(
+            points,
+            k,
+            &DescentParams {
+                seed,
+                ..Default::default()
+            },
+        ),
+        _ => exact(points, k),
+    })
+}
+
+/// Squared Euclidean distance, summed in a fixed order.
+#[inline]
+pub(crate) fn sqdist(a: &[f64], b: &[f64]) -> f64 {
+    let mut s = [0.0f64; 4];
+    let mut ca = a.chunks_exact(4);
+    let mut cb = b.chunks_exact(4);
+    for (x, y) in (&mut ca).zip(&mut cb) {
+        for l in 0..4 {
+            let t = x[l] - y[l];
+            s[l] += t * t;
+        }
+    }
+    let mut r = (s[0] + s[1]) + (s[2] + s[3]);
+    for (x, y) in ca.remainder().iter().zip(cb.remainder()) {
+        let t = x - y;
+        r += t * t;
+    }
+    r
+}

@@ -1,0 +1,356 @@
+//! The binary on point data, the `graph` subcommand and the bh_tsne drop-in,
+//! run as processes in temporary directories.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use common::{bin, read_embedding, run};
+use sgtsne::points::Points;
+use sgtsne::util::Rng;
+
+fn blobs(n: usize, d: usize, seed: u64) -> Points {
+    let mut rng = Rng::new(seed);
+    let centres: Vec<Vec<f64>> = (0..4)
+        .map(|_| (0..d).map(|_| 6.0 * rng.normal()).collect())
+        .collect();
+    let mut v = Vec::new();
+    for i in 0..n {
+        v.extend(centres[i % 4].iter().map(|c| c + rng.normal()));
+    }
+    Points::try_new(n, d, v).unwrap()
+}
+
+fn save_npy(p: &Points, path: &Path) {
+    let mut buf = Vec::new();
+    sgtsne::io::points::write_npy(&mut buf, p).unwrap();
+    std::fs::write(path, buf).unwrap();
+}
+
+fn save_csv(p: &Points, path: &Path) {
+    let mut s = String::from("a,b,c,d,e\n");
+    for i in 0..p.n() {
+        let r: Vec<String> = p.row(i).iter().map(|v| format!("{v:?}")).collect();
+        s += &r.join(",");
+        s += "\n";
+    }
+    std::fs::write(path, s).unwrap();
+}
+
+fn ok(o: &Output) {
+    assert!(
+        o.status.success(),
+        "failed: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+fn fails(o: &Output, want: &str) {
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "stderr: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(e.contains(want), "'{e}' does not mention '{want}'");
+    assert!(!e.contains("panicked"), "{e}");
+}
+
+#[test]
+fn points_npy_csv_and_graph_route_agree() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = blobs(300, 5, 1);
+    save_npy(&p, &dir.path().join("p.npy"));
+    save_csv(&p, &dir.path().join("p.csv"));
+    let common = [
+        "--perplexity",
+        "10",
+        "--max-iter",
+        "200",
+        "--seed",
+        "3",
+        "-q",
+    ];
+    let with = |extra: &[&str]| -> Vec<String> {
+        extra
+            .iter()
+            .chain(common.iter())
+            .map(|s| s.to_string())
+            .collect()
+    };
+    for (input, out) in [("p.npy", "a.txt"), ("p.csv", "b.txt")] {
+        let v = with(&[input, "-o", out]);
+        let a: Vec<&str> = v.iter().map(|s| s.as_str()).collect();
+        ok(&run(&a, dir.path()));
+    }
+    ok(&run(
+        &["graph", "p.npy", "--perplexity", "10", "-o", "g.mtx", "-q"],
+        dir.path(),
+    ));
+    ok(&run(
+        &[
+            "g.mtx",
+            "--max-iter",
+            "200",
+            "--seed",
+            "3",
+            "-q",
+            "-o",
+            "c.txt",
+        ],
+        dir.path(),
+    ));
+    let a = std::fs::read(dir.path().join("a.txt")).unwrap();
+    assert_eq!(
+        a,
+        std::fs::read(dir.path().join("b.txt")).unwrap(),
+        "csv and npy inputs differ"
+    );
+    assert_eq!(
+        a,
+        std::fs::read(dir.path().join("c.txt")).unwrap(),
+        "graph route differs from direct"
+    );
+    let y = read_embedding(&dir.path().join("a.txt"));
+    assert_eq!(y.len(), 300);
+    assert!(y.iter().flatten().all(|v| v.is_finite()));
+
+    // The graph file: one column per point, k = 30 entries each.
+    let g = sgtsne::io::mtx::read_matrix_market(&dir.path().join("g.mtx")).unwrap();
+    assert_eq!((g.n, g.vals.len()), (300, 300 * 30));
+
+    // PCA, exact kNN, 3D.
+    ok(&run(
+        &[
+            "p.csv",
+            "--pca",
+            "2",
+            "--knn",
+            "exact",
+            "--dim",
+            "3",
+            "--max-iter",
+            "50",
+            "-q",
+            "-o",
+            "d.npy",
+        ],
+        dir.path(),
+    ));
+    assert!(dir.path().join("d.npy").exists());
+}
+
+#[test]
+fn points_errors_exit_2_without_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("ragged.csv"), "1,2\n3\n").unwrap();
+    std::fs::write(d.join("one.csv"), "1,2\n").unwrap();
+    std::fs::write(
+        d.join("g.mtx"),
+        "%%MatrixMarket matrix coordinate real general\n2 2 1\n1 2 1\n",
+    )
+    .unwrap();
+    std::fs::write(d.join("mystery"), "hello").unwrap();
+    fails(&run(&["ragged.csv", "-o", "out.txt"], d), "ragged.csv:2:");
+    fails(&run(&["one.csv", "-o", "out.txt"], d), "at least 2 points");
+    fails(
+        &run(&["g.mtx", "--perplexity", "5", "-o", "out.txt"], d),
+        "--perplexity applies to point input",
+    );
+    fails(
+        &run(&["graph", "g.mtx", "-o", "out.txt"], d),
+        "already a graph",
+    );
+    fails(&run(&["mystery", "-o", "out.txt"], d), "--input-format");
+    assert!(!d.join("out.txt").exists());
+    // --input-format overrides the name.
+    std::fs::write(d.join("pts.data"), "1 2\n2 3\n5 5\n9 1\n").unwrap();
+    ok(&run(
+        &[
+            "pts.data",
+            "--input-format",
+            "text",
+            "--perplexity",
+            "1",
+            "-m",
+            "20",
+            "-q",
+            "-o",
+            "out.txt",
+        ],
+        d,
+    ));
+}
+
+/// What bhtsne.py does: pack the header `iiddii`, the data and the seed.
+fn pack_data_dat(
+    p: &Points,
+    theta: f64,
+    perplexity: f64,
+    no_dims: i32,
+    max_iter: i32,
+    seed: Option<i32>,
+) -> Vec<u8> {
+    let mut v = Vec::new();
+    v.extend((p.n() as i32).to_le_bytes());
+    v.extend((p.d() as i32).to_le_bytes());
+    v.extend(theta.to_le_bytes());
+    v.extend(perplexity.to_le_bytes());
+    v.extend(no_dims.to_le_bytes());
+    v.extend(max_iter.to_le_bytes());
+    for x in p.as_slice() {
+        v.extend(x.to_le_bytes());
+    }
+    if let Some(s) = seed {
+        v.extend(s.to_le_bytes());
+    }
+    v
+}
+
+/// What bhtsne.py does with result.dat: N, dims, rows, landmarks, costs.
+fn unpack_result(bytes: &[u8]) -> (usize, usize, Vec<f64>, Vec<i32>, Vec<f64>) {
+    let i32_at = |o: usize| i32::from_le_bytes(bytes[o..o + 4].try_into().unwrap());
+    let f64_at = |o: usize| f64::from_le_bytes(bytes[o..o + 8].try_into().unwrap());
+    let (n, d) = (i32_at(0) as usize, i32_at(4) as usize);
+    assert_eq!(
+        bytes.len(),
+        8 + n * d * 8 + n * 4 + n * 8,
+        "result.dat size"
+    );
+    let y = (0..n * d).map(|t| f64_at(8 + 8 * t)).collect();
+    let base = 8 + n * d * 8;
+    let lm = (0..n).map(|t| i32_at(base + 4 * t)).collect();
+    let costs = (0..n).map(|t| f64_at(base + 4 * n + 8 * t)).collect();
+    (n, d, y, lm, costs)
+}
+
+fn bh_tsne_in(dir: &Path) -> PathBuf {
+    let exe = dir.join("bh_tsne");
+    std::fs::copy(bin(), &exe).unwrap();
+    exe
+}
+
+#[test]
+fn bh_tsne_drop_in_round_trip() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let exe = bh_tsne_in(d);
+    let p = blobs(200, 6, 2);
+    for (no_dims, theta) in [(2, 0.5), (3, 0.0), (1, 0.5)] {
+        std::fs::write(
+            d.join("data.dat"),
+            pack_data_dat(&p, theta, 10.0, no_dims, 150, Some(42)),
+        )
+        .unwrap();
+        let o = Command::new(&exe).current_dir(d).output().unwrap();
+        ok(&o);
+        let out = String::from_utf8_lossy(&o.stdout);
+        assert!(
+            out.contains("Read the 200 x 6 data matrix successfully!"),
+            "{out}"
+        );
+        assert!(out.contains("Iteration 150: error is"), "{out}");
+        assert!(
+            out.contains(&format!(
+                "Wrote the 200 x {no_dims} data matrix successfully!"
+            )),
+            "{out}"
+        );
+        let first = std::fs::read(d.join("result.dat")).unwrap();
+        let (n, dims, y, lm, costs) = unpack_result(&first);
+        assert_eq!((n, dims), (200, no_dims as usize));
+        assert_eq!(lm, (0..200).collect::<Vec<i32>>());
+        assert!(y.iter().all(|v| v.is_finite()));
+        assert!(costs.iter().all(|c| c.is_finite()));
+        // The costs are the KL split by point: their sum is the final error line's KL.
+        let kl: f64 = costs.iter().sum();
+        let last = out
+            .lines()
+            .rfind(|l| l.starts_with("Iteration 150"))
+            .unwrap();
+        let reported: f64 = last
+            .split("error is ")
+            .nth(1)
+            .unwrap()
+            .split(' ')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!(
+            (kl - reported).abs() < 0.05 * reported.abs().max(0.1),
+            "costs sum {kl} vs {reported}"
+        );
+        // Same seed, same bytes; and `sgtsne bhtsne --dir` is the same program.
+        std::fs::remove_file(d.join("result.dat")).unwrap();
+        ok(&Command::new(bin())
+            .args(["bhtsne", "--dir"])
+            .arg(d)
+            .output()
+            .unwrap());
+        assert_eq!(first, std::fs::read(d.join("result.dat")).unwrap());
+    }
+    // Result rows are in input order: points of one blob sit together.
+    let (_, _, y, _, _) = unpack_result(&std::fs::read(d.join("result.dat")).unwrap());
+    let mean = |b: usize| (0..200).filter(|i| i % 4 == b).map(|i| y[i]).sum::<f64>() / 50.0;
+    let spread = |b: usize| {
+        (0..200)
+            .filter(|i| i % 4 == b)
+            .map(|i| (y[i] - mean(b)).abs())
+            .sum::<f64>()
+            / 50.0
+    };
+    let gap = (0..4)
+        .flat_map(|a| (0..4).map(move |b| (a, b)))
+        .filter(|(a, b)| a < b)
+        .map(|(a, b)| (mean(a) - mean(b)).abs())
+        .fold(f64::INFINITY, f64::min);
+    assert!(
+        gap > (0..4).map(spread).fold(0.0, f64::max),
+        "blobs are not separated in input order"
+    );
+}
+
+#[test]
+fn bh_tsne_bad_data_dat_fails_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let exe = bh_tsne_in(d);
+    let p = blobs(50, 3, 3);
+    let good = pack_data_dat(&p, 0.5, 5.0, 2, 50, Some(1));
+    let cases: Vec<(&str, Option<Vec<u8>>, &str)> = vec![
+        ("missing", None, "not found"),
+        (
+            "truncated",
+            Some(good[..good.len() - 20].to_vec()),
+            "truncated",
+        ),
+        ("header only", Some(good[..32].to_vec()), "truncated"),
+        (
+            "no_dims",
+            Some(pack_data_dat(&p, 0.5, 5.0, 7, 50, None)),
+            "no_dims",
+        ),
+        (
+            "perplexity",
+            Some(pack_data_dat(&p, 0.5, f64::NAN, 2, 50, None)),
+            "perplexity",
+        ),
+        ("empty", Some(Vec::new()), "shorter"),
+    ];
+    for (name, bytes, want) in cases {
+        let _ = std::fs::remove_file(d.join("data.dat"));
+        if let Some(b) = bytes {
+            std::fs::write(d.join("data.dat"), b).unwrap();
+        }
+        let o = Command::new(&exe).current_dir(d).output().unwrap();
+        assert!(!o.status.success(), "{name}: succeeded");
+        let e = String::from_utf8_lossy(&o.stderr);
+        assert!(e.contains(want), "{name}: '{e}' does not mention '{want}'");
+        assert!(!e.contains("panicked"), "{name}: {e}");
+        assert!(!d.join("result.dat").exists(), "{name}: result.dat written");
+    }
+}

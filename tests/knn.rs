@@ -1,0 +1,244 @@
+//! Points to graph: exact kNN against a naive reference, NN-descent recall,
+//! perplexity calibration, PCA.
+
+mod common;
+
+use sgtsne::knn::{self, DescentParams, Knn};
+use sgtsne::points::Points;
+use sgtsne::util::Rng;
+
+/// Clustered points with some exact duplicates (ties at distance 0).
+fn clustered(n: usize, d: usize, clusters: usize, seed: u64) -> Points {
+    let mut rng = Rng::new(seed);
+    let centres: Vec<Vec<f64>> = (0..clusters)
+        .map(|_| (0..d).map(|_| 8.0 * rng.normal()).collect())
+        .collect();
+    let mut v = Vec::with_capacity(n * d);
+    for i in 0..n {
+        if i % 97 == 5 {
+            let src = rng.below(i);
+            let row: Vec<f64> = v[src * d..(src + 1) * d].to_vec();
+            v.extend(row);
+            continue;
+        }
+        let c = &centres[rng.below(clusters)];
+        v.extend(c.iter().map(|m| m + rng.normal()));
+    }
+    Points::try_new(n, d, v).unwrap()
+}
+
+fn naive(p: &Points, k: usize) -> Knn {
+    let n = p.n();
+    let mut idx = Vec::with_capacity(n * k);
+    let mut dist2 = Vec::with_capacity(n * k);
+    for i in 0..n {
+        let mut all: Vec<(f64, u32)> = (0..n)
+            .filter(|&j| j != i)
+            .map(|j| {
+                let d: f64 = p
+                    .row(i)
+                    .iter()
+                    .zip(p.row(j))
+                    .map(|(a, b)| (a - b) * (a - b))
+                    .sum();
+                (d, j as u32)
+            })
+            .collect();
+        all.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        for &(d, j) in &all[..k] {
+            idx.push(j);
+            dist2.push(d);
+        }
+    }
+    Knn { n, k, idx, dist2 }
+}
+
+fn recall(a: &Knn, b: &Knn) -> f64 {
+    let mut hit = 0;
+    for i in 0..a.n {
+        let (x, _) = a.neighbors(i);
+        let (y, _) = b.neighbors(i);
+        hit += x.iter().filter(|j| y.contains(j)).count();
+    }
+    hit as f64 / (a.n * a.k) as f64
+}
+
+#[test]
+fn exact_knn_equals_naive_reference() {
+    // 1300 points: several query blocks and reference blocks, with remainders.
+    for (d, k, seed) in [(1, 5, 1), (3, 12, 2), (17, 30, 3), (50, 1, 4)] {
+        let p = clustered(1300, d, 6, seed);
+        let got = knn::exact(&p, k);
+        let want = naive(&p, k);
+        for i in 0..p.n() {
+            let (gi, gd) = got.neighbors(i);
+            let (wi, wd) = want.neighbors(i);
+            for t in 0..k {
+                assert!(
+                    (gd[t] - wd[t]).abs() <= 1e-12 * wd[t].max(1e-300),
+                    "d={d} k={k} point {i} rank {t}: distance {} vs {}",
+                    gd[t],
+                    wd[t]
+                );
+            }
+            // Indices equal except where distances tie within rounding.
+            for t in 0..k {
+                if gi[t] != wi[t] {
+                    let near_tie = (gd[t] - wd[t]).abs() <= 1e-12 * wd[t].max(1e-300);
+                    assert!(
+                        near_tie,
+                        "d={d} k={k} point {i} rank {t}: {} vs {}",
+                        gi[t], wi[t]
+                    );
+                }
+            }
+        }
+        assert!(recall(&got, &want) > 0.999, "d={d} k={k}");
+    }
+}
+
+#[test]
+fn exact_knn_far_from_origin_is_still_exact() {
+    // A large offset would wreck ‖x‖² + ‖y‖² − 2x·y in f32 without centring.
+    let p0 = clustered(600, 8, 3, 9);
+    let shifted: Vec<f64> = p0.as_slice().iter().map(|v| v + 1e4).collect();
+    let p = Points::try_new(600, 8, shifted).unwrap();
+    let got = knn::exact(&p, 15);
+    let want = naive(&p, 15);
+    assert!(recall(&got, &want) > 0.999);
+}
+
+#[test]
+fn nn_descent_recall_and_thread_independence() {
+    let p = clustered(6000, 10, 20, 11);
+    let k = 30;
+    let params = DescentParams {
+        seed: 3,
+        ..Default::default()
+    };
+    let run = |threads: usize| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap()
+            .install(|| knn::approx(&p, k, &params))
+    };
+    let a1 = run(1);
+    let a3 = run(3);
+    assert_eq!(a1, a3, "NN-descent result depends on the thread count");
+    let r = recall(&a1, &knn::exact(&p, k));
+    assert!(r >= 0.95, "NN-descent recall {r} below the 0.95 floor");
+    // Distances reported are the true distances of the reported neighbours.
+    for i in (0..p.n()).step_by(101) {
+        let (idx, d2) = a1.neighbors(i);
+        for (&j, &d) in idx.iter().zip(d2) {
+            let t: f64 = p
+                .row(i)
+                .iter()
+                .zip(p.row(j as usize))
+                .map(|(a, b)| (a - b) * (a - b))
+                .sum();
+            assert!((t - d).abs() <= 1e-9 * t.max(1e-300));
+            assert_ne!(j as usize, i);
+        }
+    }
+}
+
+#[test]
+fn perplexity_calibration_hits_the_entropy() {
+    let mut rng = Rng::new(5);
+    for u in [2.0, 5.0, 30.0, 50.0] {
+        let k = (3.0 * u) as usize;
+        for scale in [1e-3, 1.0, 1e4] {
+            let d2: Vec<f64> = (0..k)
+                .map(|_| scale * (0.5 + 3.0 * rng.uniform()).powi(2))
+                .collect();
+            let mut p = vec![0.0; k];
+            knn::calibrate_row(&d2, u, &mut p);
+            let s: f64 = p.iter().sum();
+            assert!((s - 1.0).abs() < 1e-12);
+            let h: f64 = -p
+                .iter()
+                .filter(|&&x| x > 0.0)
+                .map(|x| x * x.ln())
+                .sum::<f64>();
+            assert!(
+                (h - u.ln()).abs() < knn::PERPLEXITY_TOL,
+                "u={u} scale={scale}: H = {h}, ln u = {}",
+                u.ln()
+            );
+            // Nearer neighbours get more weight.
+            for a in 0..k {
+                for b in 0..k {
+                    if d2[a] < d2[b] {
+                        assert!(p[a] >= p[b]);
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn perplexity_graph_columns_are_conditional_distributions() {
+    let p = clustered(500, 5, 4, 2);
+    let k = knn::neighbours_for_perplexity(p.n(), 10.0);
+    assert_eq!(k, 30);
+    let g = knn::exact(&p, k);
+    let cal = knn::perplexity_graph(&g, 10.0).unwrap();
+    assert_eq!(cal.not_converged, 0);
+    let mut sums = vec![0.0; p.n()];
+    for t in 0..cal.coo.vals.len() {
+        sums[cal.coo.cols[t] as usize] += cal.coo.vals[t];
+        assert_ne!(cal.coo.rows[t], cal.coo.cols[t]);
+    }
+    for s in sums {
+        assert!((s - 1.0).abs() < 1e-12);
+    }
+    // Tiny N: k is capped at N - 1.
+    assert_eq!(knn::neighbours_for_perplexity(5, 30.0), 4);
+}
+
+#[test]
+#[allow(clippy::needless_range_loop)]
+fn pca_finds_the_principal_axes() {
+    // Anisotropic Gaussian in 6-D, rotated by a random orthogonal matrix.
+    let d = 6;
+    let scales = [10.0, 5.0, 3.0, 1.0, 0.5, 0.1];
+    let mut rng = Rng::new(8);
+    let mut q: Vec<Vec<f64>> = (0..d)
+        .map(|_| (0..d).map(|_| rng.normal()).collect())
+        .collect();
+    for c in 0..d {
+        for p in 0..c {
+            let dot: f64 = (0..d).map(|r| q[c][r] * q[p][r]).sum();
+            for r in 0..d {
+                q[c][r] -= dot * q[p][r];
+            }
+        }
+        let nrm: f64 = q[c].iter().map(|v| v * v).sum::<f64>().sqrt();
+        q[c].iter_mut().for_each(|v| *v /= nrm);
+    }
+    let n = 20000;
+    let mut data = Vec::with_capacity(n * d);
+    for _ in 0..n {
+        let z: Vec<f64> = scales.iter().map(|s| s * rng.normal()).collect();
+        for r in 0..d {
+            data.push(3.0 + (0..d).map(|c| z[c] * q[c][r]).sum::<f64>());
+        }
+    }
+    let p = Points::try_new(n, d, data).unwrap();
+    let y = sgtsne::pca::pca(&p, 2).unwrap();
+    assert_eq!((y.n(), y.d()), (n, 2));
+    let var = |c: usize| (0..n).map(|i| y.row(i)[c].powi(2)).sum::<f64>() / n as f64;
+    let cov = (0..n).map(|i| y.row(i)[0] * y.row(i)[1]).sum::<f64>() / n as f64;
+    let mean0 = (0..n).map(|i| y.row(i)[0]).sum::<f64>() / n as f64;
+    assert!(mean0.abs() < 1e-9, "projection is not centred: {mean0}");
+    assert!((var(0) / 100.0 - 1.0).abs() < 0.05, "var 0 = {}", var(0));
+    assert!((var(1) / 25.0 - 1.0).abs() < 0.05, "var 1 = {}", var(1));
+    assert!(
+        cov.abs() < 1e-6 * var(0),
+        "components are correlated: {cov}"
+    );
+    assert!(sgtsne::pca::pca(&p, 6).is_err());
+}
