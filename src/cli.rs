@@ -140,7 +140,7 @@ pub struct PointsOpts {
     pub perplexity: f64,
 
     /// Nearest-neighbour search: exact (brute force), approx (NN-descent), or
-    /// auto (exact up to about 100,000 points of 50 dimensions) (points only)
+    /// auto (exact up to about 220,000 points of 50 dimensions) (points only)
     #[arg(long, default_value = "auto")]
     pub knn: KnnMethod,
 
@@ -290,7 +290,12 @@ fn run_dim<const D: usize>(args: &Args, input_format: InputFormat) -> Result<()>
         StochasticGraph::from_coo(&coo, args.lambda)?
     };
     if !args.quiet {
-        describe(&args.input, &report);
+        let what = if input_format == InputFormat::Mtx {
+            format!("read {}", args.input.display())
+        } else {
+            "kNN graph".to_string()
+        };
+        describe(&what, &report);
     }
     let init = match &args.init {
         Some(p) => {
@@ -360,10 +365,10 @@ fn run_dim<const D: usize>(args: &Args, input_format: InputFormat) -> Result<()>
     Ok(())
 }
 
-fn describe(path: &Path, r: &PrepareReport) {
+fn describe(what: &str, r: &PrepareReport) {
     eprintln!(
-        "read {}: {} vertices, {} edges; {} columns already stochastic; {} entries after symmetrisation",
-        path.display(),
+        "{}: {} vertices, {} edges; {} columns already stochastic; {} entries after symmetrisation",
+        what,
         r.vertices,
         r.entries,
         r.already_stochastic,

@@ -36,6 +36,8 @@ impl Default for DescentParams {
 
 /// Rows per parallel task.
 const ROWS: usize = 256;
+/// Random-projection trees for the initial lists.
+const TREES: usize = 3;
 
 fn row_rng(seed: u64, sweep: usize, i: usize) -> Rng {
     Rng::new(
@@ -53,24 +55,48 @@ pub fn approx(points: &Points, k: usize, p: &DescentParams) -> Knn {
         return exact(points, k);
     }
     let s = p.sample.max(1);
+    // The search is bound by memory latency (each candidate is a random
+    // row), so it runs on a centred f32 copy; the final lists get their
+    // distances recomputed in f64.
+    let d = points.d();
+    let x32 = centred_f32(points);
+    let row32 = |i: usize| &x32[i * d..(i + 1) * d];
 
-    // Random initial lists, all flagged new.
+    // Initial lists from the leaves of a few random-projection trees
+    // (points that share a leaf are likely close), all flagged new. One tree
+    // alone would leave every list inside its leaf, a closed world where
+    // neighbours of neighbours find nothing new; several trees cut across.
     let mut cur = vec![(0.0f64, 0u32); n * k];
     let mut is_new = vec![true; n * k];
-    cur.par_chunks_mut(k).enumerate().for_each(|(i, row)| {
-        let mut rng = row_rng(p.seed, usize::MAX, i);
-        let xi = points.row(i);
-        let mut t = 0;
-        while t < k {
-            let j = rng.below(n);
-            if j == i || row[..t].iter().any(|&(_, v)| v as usize == j) {
-                continue;
+    let forest: Vec<(Vec<Vec<u32>>, Vec<u32>)> = (0..TREES as u64)
+        .map(|t| {
+            let leaves = rp_leaves(&x32, n, d, 2 * (k + 1), p.seed.wrapping_add(t));
+            let mut leaf_of = vec![0u32; n];
+            for (l, leaf) in leaves.iter().enumerate() {
+                for &i in leaf {
+                    leaf_of[i as usize] = l as u32;
+                }
             }
-            row[t] = (sqdist(xi, points.row(j)), j as u32);
-            t += 1;
-        }
-        row.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+            (leaves, leaf_of)
+        })
+        .collect();
+    cur.par_chunks_mut(k).enumerate().for_each(|(i, row)| {
+        let mut cand: Vec<u32> = forest
+            .iter()
+            .flat_map(|(leaves, leaf_of)| leaves[leaf_of[i] as usize].iter().copied())
+            .filter(|&j| j as usize != i)
+            .collect();
+        cand.sort_unstable();
+        cand.dedup();
+        let xi = row32(i);
+        let mut c: Vec<(f64, u32)> = cand
+            .iter()
+            .map(|&j| (sqdist32(xi, row32(j as usize)), j))
+            .collect();
+        c.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        row.copy_from_slice(&c[..k]);
     });
+    drop(forest);
 
     for sweep in 0..p.max_sweeps {
         // 1. Forward samples: up to s new (which become old) and s old entries.
@@ -131,7 +157,7 @@ pub fn approx(points: &Points, k: usize, p: &DescentParams) -> Knn {
                         let i = c * ROWS + r;
                         let row = &mut rows[r * k..(r + 1) * k];
                         let fl = &mut flags[r * k..(r + 1) * k];
-                        let xi = points.row(i);
+                        let xi = row32(i);
                         let mark = i as u32;
                         stamp[i] = mark;
                         heap.clear();
@@ -142,7 +168,7 @@ pub fn approx(points: &Points, k: usize, p: &DescentParams) -> Knn {
                         let mut offer = |v: u32, heap: &mut BoundedHeap| {
                             if stamp[v as usize] != mark {
                                 stamp[v as usize] = mark;
-                                let d = sqdist(xi, points.row(v as usize));
+                                let d = sqdist32(xi, row32(v as usize));
                                 if d <= heap.bound() {
                                     heap.push(d, v);
                                 }
@@ -180,16 +206,88 @@ pub fn approx(points: &Points, k: usize, p: &DescentParams) -> Knn {
                 },
             )
             .sum();
-        if std::env::var_os("SGTSNE_DEBUG").is_some() {
-            eprintln!("sweep {sweep}: {changed} changed");
-        }
         if (changed as f64) < p.delta * (n * k) as f64 {
             break;
         }
     }
+    cur.par_chunks_mut(k).enumerate().for_each(|(i, row)| {
+        for it in row.iter_mut() {
+            it.0 = sqdist(points.row(i), points.row(it.1 as usize));
+        }
+        row.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+    });
     let idx = cur.iter().map(|&(_, j)| j).collect();
     let dist2 = cur.iter().map(|&(d, _)| d).collect();
     Knn { n, k, idx, dist2 }
+}
+
+/// Leaves of a random-projection tree: split at the median of the
+/// projection on the line through two random members, until a leaf holds
+/// fewer than `max_leaf` points (and so at least `max_leaf / 2`).
+fn rp_leaves(x: &[f32], n: usize, d: usize, max_leaf: usize, seed: u64) -> Vec<Vec<u32>> {
+    let mut leaves = Vec::new();
+    let mut stack: Vec<(Vec<u32>, u64)> = vec![((0..n as u32).collect(), 1)];
+    while let Some((ids, node)) = stack.pop() {
+        if ids.len() < max_leaf {
+            leaves.push(ids);
+            continue;
+        }
+        let mut rng = Rng::new(seed ^ node.wrapping_mul(0x2545_F491_4F6C_DD1D));
+        let a = ids[rng.below(ids.len())] as usize;
+        let b = ids[rng.below(ids.len())] as usize;
+        let dir: Vec<f32> = if a != b {
+            (0..d).map(|l| x[b * d + l] - x[a * d + l]).collect()
+        } else {
+            (0..d).map(|_| rng.normal() as f32).collect()
+        };
+        let mut proj: Vec<(f32, u32)> = ids
+            .iter()
+            .map(|&i| {
+                let r = &x[i as usize * d..(i as usize + 1) * d];
+                (r.iter().zip(&dir).map(|(u, v)| u * v).sum(), i)
+            })
+            .collect();
+        let mid = proj.len() / 2;
+        proj.select_nth_unstable_by(mid, |p, q| p.0.total_cmp(&q.0).then(p.1.cmp(&q.1)));
+        let right: Vec<u32> = proj[mid..].iter().map(|&(_, i)| i).collect();
+        let left: Vec<u32> = proj[..mid].iter().map(|&(_, i)| i).collect();
+        stack.push((right, 2 * node + 1));
+        stack.push((left, 2 * node));
+    }
+    leaves
+}
+
+fn centred_f32(points: &Points) -> Vec<f32> {
+    let (n, d) = (points.n(), points.d());
+    let mut mean = vec![0.0f64; d];
+    for i in 0..n {
+        for (m, v) in mean.iter_mut().zip(points.row(i)) {
+            *m += v;
+        }
+    }
+    mean.iter_mut().for_each(|m| *m /= n as f64);
+    (0..n)
+        .flat_map(|i| points.row(i).iter().zip(&mean).map(|(v, m)| (v - m) as f32))
+        .collect()
+}
+
+#[inline]
+fn sqdist32(a: &[f32], b: &[f32]) -> f64 {
+    let mut s = [0.0f32; 8];
+    let mut ca = a.chunks_exact(8);
+    let mut cb = b.chunks_exact(8);
+    for (x, y) in (&mut ca).zip(&mut cb) {
+        for l in 0..8 {
+            let t = x[l] - y[l];
+            s[l] += t * t;
+        }
+    }
+    let mut r: f32 = s.iter().sum();
+    for (x, y) in ca.remainder().iter().zip(cb.remainder()) {
+        let t = x - y;
+        r += t * t;
+    }
+    r as f64
 }
 
 /// Keeps a uniform random subset of at most `s` items, in a seeded order.
