@@ -127,9 +127,39 @@ pub struct Args {
     #[arg(long, default_value = "csr")]
     pub attraction: AttractionKind,
 
+    /// Refuse runs estimated to need more memory than this (e.g. 512MB,
+    /// 8GB; units are powers of 1024). Default: the memory available now
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_memory: Option<u64>,
+
     /// Print nothing but errors
     #[arg(short = 'q', long)]
     pub quiet: bool,
+}
+
+fn parse_size(s: &str) -> std::result::Result<u64, String> {
+    sgtsne::memory::parse_size(s).map_err(|e| e.to_string())
+}
+
+/// The memory cap: the flag, else what the machine has available.
+fn memory_cap(flag: Option<u64>) -> Option<(u64, &'static str)> {
+    match flag {
+        Some(b) => Some((b, "--max-memory")),
+        None => sgtsne::memory::available().map(|b| (b, "the memory available")),
+    }
+}
+
+fn check_memory(need: u64, cap: Option<(u64, &str)>, what: &str) -> Result<()> {
+    if let Some((cap, source)) = cap {
+        if need > cap {
+            bail!(
+                "{what} needs about {}, more than {source} ({}); raise --max-memory if the estimate is too cautious, or use a smaller input, a lower --dim or a larger --grid-h",
+                sgtsne::memory::human(need),
+                sgtsne::memory::human(cap)
+            );
+        }
+    }
+    Ok(())
 }
 
 /// How point data become a graph.
@@ -179,6 +209,11 @@ pub struct GraphArgs {
     /// Seed of the approximate kNN search
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+
+    /// Refuse inputs estimated to need more memory than this (e.g. 8GB).
+    /// Default: the memory available now
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_memory: Option<u64>,
 
     /// Worker threads (0 = all cores). Results do not depend on it
     #[arg(short = 'p', long, default_value_t = 0)]
@@ -277,6 +312,7 @@ fn run_dim<const D: usize>(args: &Args, input_format: InputFormat) -> Result<()>
         .format
         .unwrap_or_else(|| Format::from_path(&args.output));
     output::check_writable(&args.output)?;
+    let cap = memory_cap(args.max_memory);
     let (graph, report) = if input_format == InputFormat::Mtx {
         StochasticGraph::from_matrix_market(&args.input, args.lambda)?
     } else {
@@ -286,9 +322,27 @@ fn run_dim<const D: usize>(args: &Args, input_format: InputFormat) -> Result<()>
             &args.points,
             args.seed,
             args.quiet,
+            cap,
         )?;
         StochasticGraph::from_coo(&coo, args.lambda)?
     };
+    let need = sgtsne::memory::estimate_embedding(
+        graph.n(),
+        graph.nnz(),
+        D,
+        args.repulsion,
+        args.grid_h.unwrap_or(optimize::default_grid_h(D)),
+        rayon::current_num_threads(),
+    );
+    check_memory(
+        need,
+        cap,
+        &format!(
+            "embedding {} vertices ({} entries) in {D}D",
+            graph.n(),
+            graph.nnz()
+        ),
+    )?;
     if !args.quiet {
         let what = if input_format == InputFormat::Mtx {
             format!("read {}", args.input.display())
@@ -328,12 +382,13 @@ fn run_dim<const D: usize>(args: &Args, input_format: InputFormat) -> Result<()>
     let prepare = t0.elapsed().as_secs_f64();
     if !args.quiet {
         eprintln!(
-            "embedding {} vertices in {}D: {} iterations, eta {}, repulsion {:?}",
+            "embedding {} vertices in {}D: {} iterations, eta {}, repulsion {:?}, memory estimate {}",
             graph.n(),
             D,
             params.max_iter,
             params.eta_for(graph.n()),
-            params.repulsion.resolve(graph.n())
+            params.repulsion.resolve(graph.n()),
+            sgtsne::memory::human(need)
         );
     }
     let quiet = args.quiet;
@@ -368,11 +423,7 @@ fn run_dim<const D: usize>(args: &Args, input_format: InputFormat) -> Result<()>
 fn describe(what: &str, r: &PrepareReport) {
     eprintln!(
         "{}: {} vertices, {} edges; {} columns already stochastic; {} entries after symmetrisation",
-        what,
-        r.vertices,
-        r.entries,
-        r.already_stochastic,
-        r.symmetric_entries
+        what, r.vertices, r.entries, r.already_stochastic, r.symmetric_entries
     );
     if r.isolated > 0 {
         eprintln!(
@@ -402,9 +453,23 @@ pub fn points_to_graph(
     opts: &PointsOpts,
     seed: u64,
     quiet: bool,
+    cap: Option<(u64, &str)>,
 ) -> Result<Coo> {
     let t = Instant::now();
     let mut pts = sgtsne::io::points::read_points(path, format)?;
+    check_memory(
+        sgtsne::memory::estimate_points(
+            pts.n(),
+            pts.d(),
+            sgtsne::knn::neighbours_for_perplexity(pts.n(), opts.perplexity),
+        ),
+        cap,
+        &format!(
+            "the kNN graph of {} points of {} dimensions",
+            pts.n(),
+            pts.d()
+        ),
+    )?;
     if !quiet {
         eprintln!(
             "read {}: {} points of {} dimensions ({:.2} s)",
@@ -493,7 +558,14 @@ fn run_graph(a: &GraphArgs) -> Result<()> {
         );
     }
     output::check_writable(&a.output)?;
-    let coo = points_to_graph(&a.input, format, &a.points, a.seed, a.quiet)?;
+    let coo = points_to_graph(
+        &a.input,
+        format,
+        &a.points,
+        a.seed,
+        a.quiet,
+        memory_cap(a.max_memory),
+    )?;
     let comments = vec![format!(
         "sgtsne {} graph from {}: perplexity {}, {} neighbours, column i holds p(j|i)",
         env!("CARGO_PKG_VERSION"),

@@ -25,6 +25,7 @@ pub mod error;
 pub mod graph;
 pub mod io;
 pub mod knn;
+pub mod memory;
 pub mod optimize;
 pub mod order;
 pub mod pca;

@@ -1,7 +1,7 @@
 //! van der Maaten's bh_tsne file protocol (SPEC §8): `data.dat` in,
 //! `result.dat` out, native little-endian, packed.
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::Path;
 
 use crate::error::{Error, Result};
@@ -26,18 +26,20 @@ pub struct BhTsneJob {
 /// N·D doubles, optionally plus a 4-byte seed; this is checked against the
 /// file's length before the data are allocated.
 pub fn read_data_dat(path: &Path) -> Result<BhTsneJob> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    parse_data_dat(&bytes, path)
+}
+
+/// Parses the bytes of a `data.dat`; `path` only names it in errors.
+pub fn parse_data_dat(bytes: &[u8], path: &Path) -> Result<BhTsneJob> {
     let bad = |msg: String| Error::parse(path, 0, msg);
-    let len = std::fs::metadata(path)
-        .map_err(|e| Error::io(path, e))?
-        .len();
+    let len = bytes.len() as u64;
     if len < HEADER_BYTES {
         return Err(bad(format!(
             "{len} bytes is shorter than the {HEADER_BYTES}-byte bh_tsne header (N, D, theta, perplexity, no_dims, max_iter)"
         )));
     }
-    let mut f = std::io::BufReader::new(std::fs::File::open(path).map_err(|e| Error::io(path, e))?);
-    let mut h = [0u8; HEADER_BYTES as usize];
-    f.read_exact(&mut h).map_err(|e| Error::io(path, e))?;
+    let h = &bytes[..HEADER_BYTES as usize];
     let i32_at = |o: usize| i32::from_le_bytes(h[o..o + 4].try_into().unwrap());
     let f64_at = |o: usize| f64::from_le_bytes(h[o..o + 8].try_into().unwrap());
     let (n, d, theta, perplexity, no_dims, max_iter) = (
@@ -81,13 +83,11 @@ pub fn read_data_dat(path: &Path) -> Result<BhTsneJob> {
         return Err(bad(format!("max_iter = {max_iter} must be >= 0")));
     }
     let (n, d) = (n as usize, d as usize);
-    let mut raw = vec![0u8; n * d * 8];
-    f.read_exact(&mut raw).map_err(|e| Error::io(path, e))?;
-    let vals: Vec<f64> = raw
+    let body = &bytes[HEADER_BYTES as usize..HEADER_BYTES as usize + n * d * 8];
+    let vals: Vec<f64> = body
         .chunks_exact(8)
         .map(|c| f64::from_le_bytes(c.try_into().unwrap()))
         .collect();
-    drop(raw);
     if let Some(k) = vals.iter().position(|v| !v.is_finite()) {
         return Err(bad(format!(
             "point {} coordinate {} is {}",
@@ -97,9 +97,7 @@ pub fn read_data_dat(path: &Path) -> Result<BhTsneJob> {
         )));
     }
     let seed = if seed_bytes == 4 {
-        let mut s = [0u8; 4];
-        f.read_exact(&mut s).map_err(|e| Error::io(path, e))?;
-        let s = i32::from_le_bytes(s);
+        let s = i32::from_le_bytes(bytes[bytes.len() - 4..].try_into().unwrap());
         (s >= 0).then_some(s as u64)
     } else {
         None

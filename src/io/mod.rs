@@ -18,7 +18,12 @@ use crate::error::{Error, Result};
 /// (detected by its magic bytes, so a misnamed file still reads).
 pub fn open_maybe_gz(path: &Path) -> Result<Box<dyn BufRead>> {
     let file = File::open(path).map_err(|e| Error::io(path, e))?;
-    let mut reader = BufReader::with_capacity(1 << 16, file);
+    maybe_gz(BufReader::with_capacity(1 << 16, file), path)
+}
+
+/// Wraps a reader in a gzip decoder when its first bytes are gzip's magic.
+/// `path` only names the source in errors.
+pub fn maybe_gz<'a, R: BufRead + 'a>(mut reader: R, path: &Path) -> Result<Box<dyn BufRead + 'a>> {
     let head = reader.fill_buf().map_err(|e| Error::io(path, e))?;
     if head.len() >= 2 && head[0] == 0x1f && head[1] == 0x8b {
         let gz = flate2::bufread::MultiGzDecoder::new(reader);

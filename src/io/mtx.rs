@@ -33,6 +33,12 @@ pub fn read_matrix_market(path: &Path) -> Result<Coo> {
     parse(reader, path)
 }
 
+/// Parses Matrix Market text (plain or gzip) from any reader; `path` only
+/// names the source in errors.
+pub fn read_matrix_market_from<R: std::io::BufRead>(reader: R, path: &Path) -> Result<Coo> {
+    parse(super::maybe_gz(reader, path)?, path)
+}
+
 pub(crate) fn parse(reader: Box<dyn std::io::BufRead + '_>, path: &Path) -> Result<Coo> {
     let mut lines = Lines::new(reader, path);
     let err = |line: u64, msg: String| Error::parse(path, line, msg);

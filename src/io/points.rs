@@ -100,11 +100,15 @@ impl Dtype {
 /// The data size is checked against the file size before anything is
 /// allocated, so a lying header cannot exhaust memory.
 pub fn read_npy(path: &Path) -> Result<Points> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    parse_npy(&bytes, path)
+}
+
+/// Parses the bytes of a `.npy` file; `path` only names it in errors.
+pub fn parse_npy(bytes: &[u8], path: &Path) -> Result<Points> {
     let bad = |msg: String| Error::parse(path, 0, msg);
-    let file_len = std::fs::metadata(path)
-        .map_err(|e| Error::io(path, e))?
-        .len();
-    let mut f = std::io::BufReader::new(std::fs::File::open(path).map_err(|e| Error::io(path, e))?);
+    let file_len = bytes.len() as u64;
+    let mut f = bytes;
     let mut pre = [0u8; 10];
     read_exact(&mut f, &mut pre, path, "the .npy preamble")?;
     if &pre[..6] != b"\x93NUMPY" {
@@ -127,10 +131,9 @@ pub fn read_npy(path: &Path) -> Result<Points> {
             "header length {hlen} is larger than the file ({file_len} bytes)"
         )));
     }
-    let mut hbytes = vec![0u8; hlen as usize];
-    read_exact(&mut f, &mut hbytes, path, "the .npy header")?;
+    let (hbytes, raw) = f.split_at(hlen as usize);
     let header =
-        std::str::from_utf8(&hbytes).map_err(|_| bad("the .npy header is not text".into()))?;
+        std::str::from_utf8(hbytes).map_err(|_| bad("the .npy header is not text".into()))?;
     let descr = dict_value(header, "descr")
         .ok_or_else(|| bad(format!("no 'descr' in the .npy header: {header}")))?;
     let descr = descr.trim_matches(|c| c == '\'' || c == '"');
@@ -193,8 +196,6 @@ pub fn read_npy(path: &Path) -> Result<Points> {
         return Err(bad(format!("the array is empty (shape {n} x {d})")));
     }
     let (n, d) = (n as usize, d as usize);
-    let mut raw = vec![0u8; have as usize];
-    read_exact(&mut f, &mut raw, path, "the array data")?;
     let sz = dtype.size();
     let mut vals = Vec::with_capacity(n * d);
     for c in raw.chunks_exact(sz) {
@@ -212,7 +213,6 @@ pub fn read_npy(path: &Path) -> Result<Points> {
         };
         vals.push(v);
     }
-    drop(raw);
     if let Some(k) = vals.iter().position(|v| !v.is_finite()) {
         let (i, j) = if fortran {
             (k % n, k / n)
@@ -268,7 +268,14 @@ fn dict_value<'a>(header: &'a str, key: &str) -> Option<&'a str> {
 /// Blank lines and lines starting with '#' are skipped, and so is a first
 /// line with no number in it (a CSV header). Gzip is read transparently.
 pub fn read_text(path: &Path) -> Result<Points> {
-    let reader = super::open_maybe_gz(path)?;
+    read_text_from(super::open_maybe_gz(path)?, path)
+}
+
+/// As [`read_text`], from any reader; `path` only names the source in errors.
+pub fn read_text_from<'a>(
+    reader: Box<dyn std::io::BufRead + 'a>,
+    path: &'a Path,
+) -> Result<Points> {
     let mut lines = Lines::new(reader, path);
     let mut vals: Vec<f64> = Vec::new();
     let mut d = 0usize;

@@ -1,0 +1,103 @@
+//! Memory estimates, so a run that cannot fit is refused before it starts
+//! rather than killed (or swapping) halfway.
+
+use crate::error::{Error, Result};
+use crate::repulse::grid_shape;
+use crate::repulse::RepulsionKind;
+
+/// Bytes a run of `n` vertices with `nnz` symmetric entries needs in `d`
+/// dimensions: graph copies (input, permuted, ordering adjacency),
+/// per-vertex vectors, and for the grid repulsion the grid at a typical
+/// converged extent (c_d · N^(1/d), measured on clustered embeddings), with
+/// the 2^d cached kernel transforms and `threads` convolution slots.
+/// Deliberately generous (×1.25): refusing a run that would have fitted is
+/// cheaper than losing one that would not.
+pub fn estimate_embedding(
+    n: usize,
+    nnz: usize,
+    d: usize,
+    repulsion: RepulsionKind,
+    grid_h: f64,
+    threads: usize,
+) -> u64 {
+    let (n64, nnz64, d64) = (n as u64, nnz as u64, d as u64);
+    let graph = 3 * nnz64 * 12 + 4 * (n64 + 1) * 8 + 2 * nnz64 * 4;
+    let vectors = n64 * d64 * 8 * 8 + n64 * (16 + 32 * d64);
+    let grid = if repulsion.resolve(n) == RepulsionKind::Exact {
+        0
+    } else {
+        let c = match d {
+            1 => 2.0 * (n as f64).sqrt(),
+            2 => 1.3 * (n as f64).sqrt(),
+            _ => 4.5 * (n as f64).cbrt(),
+        };
+        let m = grid_shape(c.max(1.0), grid_h).m as u64;
+        let total = m.saturating_pow(d as u32);
+        let pats = 1u64 << d;
+        let slots = (threads as u64).clamp(1, pats);
+        total.saturating_mul(16 * pats + 16 * slots + 16 * (d64 + 1))
+    };
+    (graph + vectors).saturating_add(grid).saturating_mul(5) / 4
+}
+
+/// Bytes the points-to-graph stage needs: the points (f64 and an f32
+/// working copy), k neighbours per point, the triplets and the prepared graph.
+pub fn estimate_points(n: usize, dims: usize, k: usize) -> u64 {
+    let (n, dims, k) = (n as u64, dims as u64, k as u64);
+    (n * dims * 8 + 2 * n * dims * 4 + n * k * (12 + 16 + 2 * 12)).saturating_mul(5) / 4
+}
+
+/// The memory this machine has available now (Linux: MemAvailable), if known.
+pub fn available() -> Option<u64> {
+    let s = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = s.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+/// Parses a size such as `512MB`, `8GB`, `1.5G`, `100k` or `4096` (bytes).
+/// Units are powers of 1024; `B`, `iB` and case are optional.
+pub fn parse_size(s: &str) -> Result<u64> {
+    let t = s.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let v: f64 = num
+        .parse()
+        .map_err(|_| Error::Param(format!("'{s}' is not a size (examples: 512MB, 8GB)")))?;
+    let u = unit.trim().to_ascii_lowercase();
+    let mult = match u.trim_end_matches('b').trim_end_matches('i') {
+        "" => 1u64,
+        "k" => 1 << 10,
+        "m" => 1 << 20,
+        "g" => 1 << 30,
+        "t" => 1 << 40,
+        _ => {
+            return Err(Error::Param(format!(
+                "'{s}': unknown unit '{unit}' (use B, KB, MB, GB or TB)"
+            )))
+        }
+    };
+    let bytes = v * mult as f64;
+    if !(bytes.is_finite() && bytes >= 1.0) {
+        return Err(Error::Param(format!("'{s}' must be a positive size")));
+    }
+    Ok(bytes as u64)
+}
+
+/// A byte count for people: `1.2 GiB`.
+pub fn human(bytes: u64) -> String {
+    let units = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = bytes as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u + 1 < units.len() {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{v:.1} {}", units[u])
+    }
+}
