@@ -1,6 +1,6 @@
 //! Argument parsing, progress display and the dispatch on dimension.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -97,6 +97,21 @@ pub struct Args {
     /// Initial embedding: N rows of d numbers, in input vertex order
     #[arg(long, value_name = "FILE")]
     pub init: Option<PathBuf>,
+
+    /// Vertex labels, one per line in input order (any strings): colour the
+    /// plots and report the 10-NN label accuracy of the embedding
+    #[arg(long, value_name = "FILE")]
+    pub labels: Option<PathBuf>,
+
+    /// Also draw a PNG scatter plot (3D: the three axis-pair projections;
+    /// 1D: one strip per label)
+    #[arg(long, value_name = "PNG")]
+    pub plot: Option<PathBuf>,
+
+    /// Also write a self-contained interactive HTML viewer (zoom, pan,
+    /// rotate in 3D, hover for vertex and label); opens offline
+    #[arg(long, value_name = "HTML")]
+    pub html: Option<PathBuf>,
 
     /// Worker threads (0 = all cores). Results do not depend on it
     #[arg(short = 'p', long, default_value_t = 0)]
@@ -312,6 +327,9 @@ fn run_dim<const D: usize>(args: &Args, input_format: InputFormat) -> Result<()>
         .format
         .unwrap_or_else(|| Format::from_path(&args.output));
     output::check_writable(&args.output)?;
+    for p in [&args.plot, &args.html].into_iter().flatten() {
+        output::check_writable(p)?;
+    }
     let cap = memory_cap(args.max_memory);
     let (graph, report) = if input_format == InputFormat::Mtx {
         StochasticGraph::from_matrix_market(&args.input, args.lambda)?
@@ -351,6 +369,10 @@ fn run_dim<const D: usize>(args: &Args, input_format: InputFormat) -> Result<()>
         };
         describe(&what, &report);
     }
+    let labels = match &args.labels {
+        Some(p) => Some(sgtsne::plot::read_labels(p, graph.n())?),
+        None => None,
+    };
     let init = match &args.init {
         Some(p) => {
             let rows = sgtsne::io::init::read_rows::<D>(p)?;
@@ -393,8 +415,25 @@ fn run_dim<const D: usize>(args: &Args, input_format: InputFormat) -> Result<()>
     }
     let quiet = args.quiet;
     let mut stderr = std::io::stderr();
+    let bar = (!quiet && stderr.is_terminal() && params.max_iter > 0).then(|| {
+        let b = indicatif::ProgressBar::new(params.max_iter as u64);
+        b.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{bar:40} {pos:>5}/{len} iterations  KL {msg}  {elapsed_precise} (ETA {eta})",
+            )
+            .expect("valid template"),
+        );
+        b
+    });
     let mut on_progress = |p: &Progress| {
         if quiet {
+            return;
+        }
+        if let Some(b) = &bar {
+            if let Some(kl) = p.kl {
+                b.set_message(format!("{kl:.4}"));
+            }
+            b.set_position(p.iter as u64);
             return;
         }
         if let Some(kl) = p.kl {
@@ -405,8 +444,33 @@ fn run_dim<const D: usize>(args: &Args, input_format: InputFormat) -> Result<()>
             );
         }
     };
-    let result = optimize::embed::<D>(&graph, &params, init.as_deref(), &mut on_progress)?;
+    let result = optimize::embed::<D>(&graph, &params, init.as_deref(), &mut on_progress);
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
+    let result = result?;
     output::write_embedding(&args.output, &result.y, format)?;
+    let title = format!(
+        "{} ({} points, {}D)",
+        args.input
+            .file_name()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        graph.n(),
+        D
+    );
+    if let Some(p) = &args.plot {
+        let png = sgtsne::plot::render_png(&result.y, labels.as_ref(), &title);
+        output::write_atomic(p, |w| w.write_all(&png))?;
+    }
+    if let Some(p) = &args.html {
+        let page = sgtsne::plot::render_html(&result.y, labels.as_ref(), &title);
+        output::write_atomic(p, |w| w.write_all(page.as_bytes()))?;
+    }
+    if let (Some(l), false) = (&labels, args.quiet) {
+        let acc = sgtsne::plot::knn_label_accuracy(&result.y, l)?;
+        eprintln!("10-NN label accuracy of the embedding: {acc:.4}");
+    }
     let total = t0.elapsed().as_secs_f64();
     let t = result.timings;
     let prep = prepare + t.setup;

@@ -29,6 +29,7 @@ pub mod memory;
 pub mod optimize;
 pub mod order;
 pub mod pca;
+pub mod plot;
 pub mod points;
 pub mod repulse;
 pub mod util;
