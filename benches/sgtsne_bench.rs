@@ -3,6 +3,7 @@
 //!   cargo run --release --bin sgtsne-bench -- repulsion [--dim 2] [--n 10000,100000] [--extent E] [--reps 5]
 //!   cargo run --release --bin sgtsne-bench -- attraction GRAPH.mtx [--dim 2] [--reps 20]
 //!   cargo run --release --bin sgtsne-bench -- knn-graph --n 100000 --k 30 -o graph.mtx
+//!   cargo run --release --bin sgtsne-bench -- fft-sizes [--max 2048]
 //!   cargo run --release --bin sgtsne-bench -- knn POINTS.npy [--k 90] [--n N] [--sample 8] [--skip-exact|--skip-approx]
 //!
 //! Threads: RAYON_NUM_THREADS (default: all cores). Timings go to stdout.
@@ -46,6 +47,7 @@ fn main() {
         }
         Some("knn-graph") => knn_graph(&args),
         Some("knn") => knn(&args),
+        Some("fft-sizes") => fft_sizes(&args),
         _ => {
             eprintln!("usage: sgtsne-bench repulsion|attraction|knn-graph|knn [options] (see the source header)");
             std::process::exit(2);
@@ -270,4 +272,42 @@ fn knn(args: &[String]) {
         ta / te,
         hit as f64 / (n * k) as f64
     );
+}
+
+/// ns per point of batched single-precision FFTs for every 7-smooth length
+/// from 16 to --max: the measurements behind the grid-size rule.
+fn fft_sizes(args: &[String]) {
+    use rustfft::num_complex::Complex32;
+    let max: usize = arg(args, "--max", 2048);
+    let mut planner = rustfft::FftPlanner::<f32>::new();
+    println!("{:>6} {:>12} {:>10}", "n", "factors", "ns/point");
+    for n in 16..=max {
+        let mut x = n;
+        let mut f = String::new();
+        for p in [2, 3, 5, 7] {
+            let mut e = 0;
+            while x % p == 0 {
+                x /= p;
+                e += 1;
+            }
+            if e > 0 {
+                f += &format!("{p}^{e}");
+            }
+        }
+        if x != 1 {
+            continue;
+        }
+        let fft = planner.plan_fft_forward(n);
+        let lines = (1 << 20) / n;
+        let mut buf = vec![Complex32::new(1.0, 0.5); lines * n];
+        let mut scratch = vec![Complex32::new(0.0, 0.0); fft.get_inplace_scratch_len()];
+        fft.process_with_scratch(&mut buf, &mut scratch);
+        let mut best = f64::INFINITY;
+        for _ in 0..5 {
+            let t = Instant::now();
+            fft.process_with_scratch(&mut buf, &mut scratch);
+            best = best.min(t.elapsed().as_secs_f64());
+        }
+        println!("{n:>6} {f:>12} {:>10.3}", best * 1e9 / (lines * n) as f64);
+    }
 }

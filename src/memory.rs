@@ -31,11 +31,12 @@ pub fn estimate_embedding(
             2 => 1.3 * (n as f64).sqrt(),
             _ => 4.5 * (n as f64).cbrt(),
         };
-        let m = grid_shape(c.max(1.0), grid_h).m as u64;
+        let m = grid_shape(c.max(1.0), grid_h, d).m as u64;
         let total = m.saturating_pow(d as u32);
         let pats = 1u64 << d;
         let slots = (threads as u64).clamp(1, pats);
-        total.saturating_mul(16 * pats + 16 * slots + 16 * (d64 + 1))
+        // f32 complex kernel transforms and work grids, f64 charges and potentials.
+        total.saturating_mul(8 * pats + 8 * slots + 16 * (d64 + 1))
     };
     (graph + vectors).saturating_add(grid).saturating_mul(5) / 4
 }

@@ -46,6 +46,7 @@ fn compare<const D: usize>(n: usize, gap: bool, h: f64, seed: u64) {
             worst = worst.max((exact[i][d] / z - approx[i][d] / zt).abs());
         }
     }
+    eprintln!("d={D} n={n} gap={gap} h={h}: Z rel err {zerr:.2e}, max force err {worst:.2e}");
     assert!(
         worst <= 1e-7,
         "d={D} n={n} gap={gap} h={h}: max force error {worst:e}"

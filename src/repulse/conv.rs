@@ -10,11 +10,17 @@
 //! together as the real and imaginary parts of one complex transform.
 //! The 2^D pattern convolutions are independent: they run in parallel, each
 //! in its own buffer, and are summed in pattern order.
+//!
+//! Grids and transforms are single precision: the grid's interpolation error
+//! (~1e-3 relative at the default spacing) is far above f32 round-off, and f32
+//! doubles the SIMD width and halves the memory traffic of the FFTs. Kernel
+//! values are computed in f64 and rounded once; results are summed in f64.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use rayon::prelude::*;
+use rustfft::num_complex::Complex32 as C32;
 use rustfft::num_complex::Complex64 as C64;
 use rustfft::{Fft, FftPlanner};
 
@@ -25,8 +31,8 @@ pub fn tsne_kernel(h2: f64, r2: f64) -> f64 {
 }
 
 struct Plans {
-    fwd: Arc<dyn Fft<f64>>,
-    inv: Arc<dyn Fft<f64>>,
+    fwd: Arc<dyn Fft<f32>>,
+    inv: Arc<dyn Fft<f32>>,
     scratch_len: usize,
 }
 
@@ -36,26 +42,27 @@ const TILE: usize = 16;
 
 /// Buffers of one pattern convolution in flight.
 struct Slot {
-    work: Vec<C64>,
-    tile: Vec<C64>,
-    scratch: Vec<C64>,
+    work: Vec<C32>,
+    tile: Vec<C32>,
+    scratch: Vec<C32>,
 }
 
 /// Convolution engine for grids of m^D nodes: FFT plans cached per size,
 /// kernel transforms cached while (m, h) stay the same, buffers reused.
 pub struct Convolver<const D: usize> {
-    planner: FftPlanner<f64>,
+    planner: FftPlanner<f32>,
     plans: HashMap<usize, Plans>,
     /// (m, h bits) of the cached kernel transforms.
     kernel_key: Option<(usize, u64)>,
     /// One transform per pattern, each m^D, pre-scaled by 1 / (2^D m^D).
-    kernel_hat: Vec<C64>,
+    kernel_hat: Vec<C32>,
     /// One slot per pattern convolution run at the same time.
     slots: Vec<Slot>,
     /// Tile and FFT scratch per pattern for building kernel transforms.
-    kernel_bufs: Vec<(Vec<C64>, Vec<C64>)>,
-    /// ω^j = e^{−iπj/m} for j < m.
+    kernel_bufs: Vec<(Vec<C32>, Vec<C32>)>,
+    /// ω^j = e^{−iπj/m} for j < m, in f64 for the kernel and f32 for data.
     twiddle: Vec<C64>,
+    twiddle32: Vec<C32>,
 }
 
 impl<const D: usize> Default for Convolver<D> {
@@ -74,6 +81,7 @@ impl<const D: usize> Convolver<D> {
             slots: Vec::new(),
             kernel_bufs: Vec::new(),
             twiddle: Vec::new(),
+            twiddle32: Vec::new(),
         }
     }
 
@@ -123,6 +131,12 @@ impl<const D: usize> Convolver<D> {
             self.twiddle.extend(
                 (0..m).map(|j| C64::from_polar(1.0, -std::f64::consts::PI * j as f64 / m as f64)),
             );
+            self.twiddle32.clear();
+            self.twiddle32.extend(
+                self.twiddle
+                    .iter()
+                    .map(|t| C32::new(t.re as f32, t.im as f32)),
+            );
         }
         let key = (m, h.to_bits());
         if self.kernel_key != Some(key) {
@@ -135,55 +149,77 @@ impl<const D: usize> Convolver<D> {
         let total = m.pow(D as u32);
         let npat = 1usize << D;
         self.kernel_hat.clear();
-        self.kernel_hat.resize(total * npat, C64::new(0.0, 0.0));
+        self.kernel_hat.resize(total * npat, C32::new(0.0, 0.0));
         let h2 = h * h;
         let scale = 1.0 / (npat as f64 * total as f64);
         let tw = &self.twiddle;
+        // K_s[j] = Π_{odd k} ω^{j_k} Σ_{t ∈ {0,1}^D} (−1)^{|s ∧ t|} K(r(j, t)),
+        // r_k = j_k (t_k = 0) or j_k − m (t_k = 1; no term when j_k = 0).
+        // The 2^D kernel values of a node serve every pattern: evaluate them
+        // once and form the signed sums of all patterns with one Walsh–Hadamard
+        // transform, instead of 2^D evaluations per node and pattern (which cost
+        // more than the FFTs in 3D). Work is split by planes of nodes, the same
+        // for any thread count.
+        let bs = if D == 1 { m } else { total / m };
+        let mut blocks: Vec<Vec<&mut [C32]>> =
+            (0..total / bs).map(|_| Vec::with_capacity(npat)).collect();
+        for pat in self.kernel_hat.chunks_mut(total) {
+            for (b, c) in pat.chunks_mut(bs).enumerate() {
+                blocks[b].push(c);
+            }
+        }
+        blocks
+            .into_par_iter()
+            .enumerate()
+            .for_each(|(b, mut outs)| {
+                let mut kv = [0.0f64; 8];
+                for off in 0..bs {
+                    let mut idx = [0usize; D];
+                    let mut rest = b * bs + off;
+                    for slot in idx.iter_mut() {
+                        *slot = rest % m;
+                        rest /= m;
+                    }
+                    for (t, v) in kv[..npat].iter_mut().enumerate() {
+                        let mut r2 = 0.0;
+                        let mut present = true;
+                        for (k, &j) in idx.iter().enumerate() {
+                            if t >> k & 1 == 1 {
+                                present &= j != 0;
+                                r2 += ((m - j) * (m - j)) as f64;
+                            } else {
+                                r2 += (j * j) as f64;
+                            }
+                        }
+                        *v = if present { tsne_kernel(h2, r2) } else { 0.0 };
+                    }
+                    let mut len = 1;
+                    while len < npat {
+                        for i in (0..npat).step_by(2 * len) {
+                            for u in i..i + len {
+                                let (a, c) = (kv[u], kv[u + len]);
+                                kv[u] = a + c;
+                                kv[u + len] = a - c;
+                            }
+                        }
+                        len *= 2;
+                    }
+                    for (s, out) in outs.iter_mut().enumerate() {
+                        let mut v = C64::new(kv[s] * scale, 0.0);
+                        for (k, &j) in idx.iter().enumerate() {
+                            if s >> k & 1 == 1 {
+                                v *= tw[j];
+                            }
+                        }
+                        out[off] = C32::new(v.re as f32, v.im as f32);
+                    }
+                }
+            });
         let plans = &self.plans[&m];
         self.kernel_hat
             .par_chunks_mut(total)
             .zip(self.kernel_bufs.par_iter_mut())
-            .enumerate()
-            .for_each(|(s, (dst, (tile, scratch)))| {
-                // K_s[j] = Π_{odd k} ω^{j_k} Σ_{t ∈ {0,1}^D} Π_{odd k} (−1)^{t_k} K(r(j, t)),
-                // r_k = j_k (t_k = 0) or j_k − m (t_k = 1; no term when j_k = 0).
-                for (line, out) in dst.chunks_mut(m).enumerate() {
-                    let mut idx = [0usize; D];
-                    let mut rest = line;
-                    for slot in idx.iter_mut().skip(1) {
-                        *slot = rest % m;
-                        rest /= m;
-                    }
-                    for (j0, o) in out.iter_mut().enumerate() {
-                        idx[0] = j0;
-                        let mut acc = 0.0;
-                        'terms: for t in 0..npat {
-                            let mut r2 = 0.0;
-                            let mut sign = 1.0;
-                            for (k, &j) in idx.iter().enumerate() {
-                                if t >> k & 1 == 1 {
-                                    if j == 0 {
-                                        continue 'terms;
-                                    }
-                                    r2 += ((m - j) * (m - j)) as f64;
-                                    if s >> k & 1 == 1 {
-                                        sign = -sign;
-                                    }
-                                } else {
-                                    r2 += (j * j) as f64;
-                                }
-                            }
-                            acc += sign * tsne_kernel(h2, r2);
-                        }
-                        let mut v = C64::new(acc * scale, 0.0);
-                        for k in 0..D {
-                            if s >> k & 1 == 1 {
-                                v *= tw[idx[k]];
-                            }
-                        }
-                        *o = v;
-                    }
-                }
+            .for_each(|(dst, (tile, scratch))| {
                 fft_nd::<D>(dst, m, &*plans.fwd, tile, &mut scratch[..plans.scratch_len]);
             });
     }
@@ -200,7 +236,7 @@ impl<const D: usize> Convolver<D> {
         let npat = 1usize << D;
         let plans = &self.plans[&m];
         let sl = plans.scratch_len;
-        let tw = &self.twiddle;
+        let tw = &self.twiddle32;
         let kernel_hat = &self.kernel_hat;
         let nslots = self.slots.len();
         for c0 in (0..nch).step_by(2) {
@@ -212,15 +248,14 @@ impl<const D: usize> Convolver<D> {
                     .enumerate()
                     .for_each(|(b, slot)| {
                         let s = first + b;
-                        let work = &mut slot.work[..total];
-                        // Two channels as re/im, times ω^{j_k} on the odd axes.
-                        for (line, out) in work.chunks_mut(m).enumerate() {
+                        let fill = |line: usize, out: &mut [C32]| {
+                            // Two channels as re/im, times ω^{j_k} on the odd axes.
                             let lt = line_twiddle::<D>(line, m, s, tw);
                             for (j0, o) in out.iter_mut().enumerate() {
                                 let node = line * m + j0;
-                                let re = q[node * nch + c0];
-                                let im = c1.map_or(0.0, |c| q[node * nch + c]);
-                                let mut v = C64::new(re, im);
+                                let re = q[node * nch + c0] as f32;
+                                let im = c1.map_or(0.0, |c| q[node * nch + c] as f32);
+                                let mut v = C32::new(re, im);
                                 if s & 1 == 1 {
                                     v *= tw[j0] * lt;
                                 } else if s > 1 {
@@ -228,36 +263,31 @@ impl<const D: usize> Convolver<D> {
                                 }
                                 *o = v;
                             }
-                        }
-                        fft_nd::<D>(
-                            work,
-                            m,
-                            &*plans.fwd,
-                            &mut slot.tile,
-                            &mut slot.scratch[..sl],
-                        );
-                        let kh = &kernel_hat[s * total..(s + 1) * total];
-                        work.iter_mut().zip(kh).for_each(|(x, k)| *x *= k);
-                        fft_nd::<D>(
-                            work,
-                            m,
-                            &*plans.inv,
-                            &mut slot.tile,
-                            &mut slot.scratch[..sl],
-                        );
+                        };
                         // Undo the twiddle: the result of each channel is real.
-                        if s != 0 {
-                            for (line, out) in work.chunks_mut(m).enumerate() {
-                                let lt = line_twiddle::<D>(line, m, s, tw).conj();
-                                for (j0, v) in out.iter_mut().enumerate() {
-                                    if s & 1 == 1 {
-                                        *v *= tw[j0].conj() * lt;
-                                    } else {
-                                        *v *= lt;
-                                    }
+                        let unfill = |line: usize, out: &mut [C32]| {
+                            if s == 0 {
+                                return;
+                            }
+                            let lt = line_twiddle::<D>(line, m, s, tw).conj();
+                            for (j0, v) in out.iter_mut().enumerate() {
+                                if s & 1 == 1 {
+                                    *v *= tw[j0].conj() * lt;
+                                } else {
+                                    *v *= lt;
                                 }
                             }
-                        }
+                        };
+                        pattern_conv::<D>(
+                            &mut slot.work[..total],
+                            m,
+                            &kernel_hat[s * total..(s + 1) * total],
+                            (&*plans.fwd, &*plans.inv),
+                            &mut slot.tile,
+                            &mut slot.scratch[..sl],
+                            &fill,
+                            &unfill,
+                        );
                     });
                 // Sum the patterns in pattern order: the same bits for any thread count.
                 let slots = &self.slots[..batch];
@@ -267,9 +297,9 @@ impl<const D: usize> Convolver<D> {
                         for slot in slots {
                             let src = &slot.work[line * m..(line + 1) * m];
                             for (j0, v) in src.iter().enumerate() {
-                                out[j0 * nch + c0] += v.re;
+                                out[j0 * nch + c0] += v.re as f64;
                                 if let Some(c) = c1 {
-                                    out[j0 * nch + c] += v.im;
+                                    out[j0 * nch + c] += v.im as f64;
                                 }
                             }
                         }
@@ -279,50 +309,135 @@ impl<const D: usize> Convolver<D> {
     }
 }
 
-/// In-place D-dimensional FFT of `work` (m^D, axis 0 fastest). Strided axes
-/// are transformed a tile of lines at a time: gather, FFT, scatter.
-fn fft_nd<const D: usize>(
-    work: &mut [C64],
+/// One pattern convolution, fused by planes (nodes with the same index on
+/// the last axis): each plane is filled, transformed along its own axes and
+/// later transformed back and untwiddled while it sits in cache, and the last
+/// axis is transformed, multiplied by the kernel and transformed back in one
+/// tiled pass. Three passes over memory instead of ten; the grids are larger
+/// than the caches in 3D, so the passes, not the arithmetic, set the speed.
+#[allow(clippy::too_many_arguments)]
+fn pattern_conv<const D: usize>(
+    work: &mut [C32],
     m: usize,
-    fft: &dyn Fft<f64>,
-    tile: &mut [C64],
-    scratch: &mut [C64],
+    kh: &[C32],
+    (fwd, inv): (&dyn Fft<f32>, &dyn Fft<f32>),
+    tile: &mut [C32],
+    scratch: &mut [C32],
+    fill: &dyn Fn(usize, &mut [C32]),
+    unfill: &dyn Fn(usize, &mut [C32]),
+) {
+    if D == 1 {
+        fill(0, work);
+        fwd.process_with_scratch(work, scratch);
+        work.iter_mut().zip(kh).for_each(|(x, k)| *x *= k);
+        inv.process_with_scratch(work, scratch);
+        unfill(0, work);
+        return;
+    }
+    let plane = work.len() / m;
+    let lines = plane / m;
+    for (p, pl) in work.chunks_mut(plane).enumerate() {
+        for (l, out) in pl.chunks_mut(m).enumerate() {
+            fill(p * lines + l, out);
+        }
+        fft_axes(pl, m, D - 1, fwd, tile, scratch);
+    }
+    last_axis(work, m, plane, Some((kh, inv)), fwd, tile, scratch);
+    for (p, pl) in work.chunks_mut(plane).enumerate() {
+        fft_axes(pl, m, D - 1, inv, tile, scratch);
+        for (l, out) in pl.chunks_mut(m).enumerate() {
+            unfill(p * lines + l, out);
+        }
+    }
+}
+
+/// In-place D-dimensional FFT of `work` (m^D, axis 0 fastest), a plane at a
+/// time and then the last axis.
+fn fft_nd<const D: usize>(
+    work: &mut [C32],
+    m: usize,
+    fft: &dyn Fft<f32>,
+    tile: &mut [C32],
+    scratch: &mut [C32],
+) {
+    if D == 1 {
+        fft.process_with_scratch(work, scratch);
+        return;
+    }
+    let plane = work.len() / m;
+    for pl in work.chunks_mut(plane) {
+        fft_axes(pl, m, D - 1, fft, tile, scratch);
+    }
+    last_axis(work, m, plane, None, fft, tile, scratch);
+}
+
+/// FFT along the first `naxes` axes of `work` (m^naxes nodes). Strided axes
+/// are transformed a tile of lines at a time: gather, FFT, scatter.
+fn fft_axes(
+    work: &mut [C32],
+    m: usize,
+    naxes: usize,
+    fft: &dyn Fft<f32>,
+    tile: &mut [C32],
+    scratch: &mut [C32],
 ) {
     let total = work.len();
     fft.process_with_scratch(work, scratch);
     let mut stride = m;
-    for _axis in 1..D {
-        let outer = total / (m * stride);
-        for o in 0..outer {
-            let base = o * m * stride;
-            let block = &mut work[base..base + m * stride];
-            let mut i0 = 0;
-            while i0 < stride {
-                let t = TILE.min(stride - i0);
-                for j in 0..m {
-                    let row = &block[j * stride + i0..j * stride + i0 + t];
-                    for (u, v) in row.iter().enumerate() {
-                        tile[u * m + j] = *v;
-                    }
-                }
-                fft.process_with_scratch(&mut tile[..t * m], scratch);
-                for j in 0..m {
-                    let row = &mut block[j * stride + i0..j * stride + i0 + t];
-                    for (u, v) in row.iter_mut().enumerate() {
-                        *v = tile[u * m + j];
-                    }
-                }
-                i0 += t;
-            }
+    for _axis in 1..naxes {
+        for block in work.chunks_mut(m * stride) {
+            last_axis(block, m, stride, None, fft, tile, scratch);
         }
         stride *= m;
+    }
+    debug_assert_eq!(stride, total);
+}
+
+/// FFT along the slowest axis of `work` (m lines of `stride` nodes), a tile
+/// of lines at a time; with a kernel, the product and the inverse transform
+/// are done while the tile is in cache.
+fn last_axis(
+    work: &mut [C32],
+    m: usize,
+    stride: usize,
+    then: Option<(&[C32], &dyn Fft<f32>)>,
+    fft: &dyn Fft<f32>,
+    tile: &mut [C32],
+    scratch: &mut [C32],
+) {
+    let mut i0 = 0;
+    while i0 < stride {
+        let t = TILE.min(stride - i0);
+        for j in 0..m {
+            let row = &work[j * stride + i0..j * stride + i0 + t];
+            for (u, v) in row.iter().enumerate() {
+                tile[u * m + j] = *v;
+            }
+        }
+        fft.process_with_scratch(&mut tile[..t * m], scratch);
+        if let Some((kh, inv)) = then {
+            for j in 0..m {
+                let krow = &kh[j * stride + i0..j * stride + i0 + t];
+                for (u, k) in krow.iter().enumerate() {
+                    tile[u * m + j] *= k;
+                }
+            }
+            inv.process_with_scratch(&mut tile[..t * m], scratch);
+        }
+        for j in 0..m {
+            let row = &mut work[j * stride + i0..j * stride + i0 + t];
+            for (u, v) in row.iter_mut().enumerate() {
+                *v = tile[u * m + j];
+            }
+        }
+        i0 += t;
     }
 }
 
 /// Product of ω^{j_k} over the odd axes k ≥ 1 of pattern `s` for a line.
 #[inline]
-fn line_twiddle<const D: usize>(line: usize, m: usize, s: usize, tw: &[C64]) -> C64 {
-    let mut v = C64::new(1.0, 0.0);
+fn line_twiddle<const D: usize>(line: usize, m: usize, s: usize, tw: &[C32]) -> C32 {
+    let mut v = C32::new(1.0, 0.0);
     let mut rest = line;
     for k in 1..D {
         let jk = rest % m;
@@ -334,8 +449,8 @@ fn line_twiddle<const D: usize>(line: usize, m: usize, s: usize, tw: &[C64]) -> 
     v
 }
 
-fn grow(v: &mut Vec<C64>, n: usize) {
+fn grow(v: &mut Vec<C32>, n: usize) {
     if v.len() < n {
-        v.resize(n, C64::new(0.0, 0.0));
+        v.resize(n, C32::new(0.0, 0.0));
     }
 }

@@ -8,7 +8,7 @@
 use rayon::prelude::*;
 
 use super::conv::Convolver;
-use super::interp::{cubic_weights, fft_friendly};
+use super::interp::{cubic_weights, fft_size};
 use super::Repulsion;
 use crate::util::CHUNK;
 
@@ -33,11 +33,12 @@ pub struct GridShape {
 }
 
 /// Grid for an embedding of extent `e` and target spacing `h`: interior
-/// n = max(⌈e/h⌉, MIN_GRID) points, plus a ghost node each side, rounded up to an
-/// FFT-friendly size; the spacing h* = e / (n − 1) ≤ h.
-pub fn grid_shape(e: f64, h: f64) -> GridShape {
+/// n = max(⌈e/h⌉, MIN_GRID) points, plus a ghost node each side, rounded up to
+/// the size whose transforms are fastest in `dim` dimensions
+/// ([`fft_size`](super::interp::fft_size)); the spacing h* = e / (n − 1) ≤ h.
+pub fn grid_shape(e: f64, h: f64, dim: usize) -> GridShape {
     let n0 = ((e / h).ceil() as usize).max(MIN_GRID);
-    let m = fft_friendly(n0 + 2);
+    let m = fft_size(n0 + 2, dim);
     let n = m - 2;
     let e = if e > 0.0 { e } else { 1e-12 };
     GridShape {
@@ -138,7 +139,7 @@ impl<const D: usize> Repulsion<D> for GridRepulsion<D> {
                 },
             );
         let e = (0..D).map(|k| hi[k] - lo[k]).fold(0.0, f64::max);
-        let shape = grid_shape(e, self.h);
+        let shape = grid_shape(e, self.h, D);
         let GridShape { m, h } = shape;
         self.last_shape = Some(shape);
         let total = m.pow(D as u32);
