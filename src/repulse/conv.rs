@@ -36,9 +36,11 @@ struct Plans {
     scratch_len: usize,
 }
 
-/// Lines gathered per tile when transforming a strided axis: 16 lines of up
-/// to a few hundred points stay in L1/L2 while they are transformed.
-const TILE: usize = 16;
+/// Lines gathered per tile when transforming a strided axis: 32 lines of up
+/// to a few hundred points stay in L1/L2 while they are transformed, and
+/// each gathered row is 256 contiguous bytes. Measured on the 3D grid at
+/// m = 80, one thread: 16 lines 150 ms, 32 lines 108 ms, 64 lines 106–116 ms.
+const TILE: usize = 32;
 
 /// Buffers of one pattern convolution in flight.
 struct Slot {
@@ -63,6 +65,8 @@ pub struct Convolver<const D: usize> {
     /// ω^j = e^{−iπj/m} for j < m, in f64 for the kernel and f32 for data.
     twiddle: Vec<C64>,
     twiddle32: Vec<C32>,
+    /// The channel pair being convolved, packed as complex numbers.
+    packed: Vec<C32>,
 }
 
 impl<const D: usize> Default for Convolver<D> {
@@ -82,6 +86,7 @@ impl<const D: usize> Convolver<D> {
             kernel_bufs: Vec::new(),
             twiddle: Vec::new(),
             twiddle32: Vec::new(),
+            packed: Vec::new(),
         }
     }
 
@@ -161,6 +166,19 @@ impl<const D: usize> Convolver<D> {
         // more than the FFTs in 3D). Work is split by planes of nodes, the same
         // for any thread count.
         let bs = if D == 1 { m } else { total / m };
+        // Squared offsets per axis: j² (t = 0) and (m − j)² (t = 1), the
+        // latter infinite at j = 0 where the term is absent (K(∞) = 0).
+        let sq: Vec<[f64; 2]> = (0..m)
+            .map(|j| {
+                let far = if j == 0 {
+                    f64::INFINITY
+                } else {
+                    ((m - j) * (m - j)) as f64
+                };
+                [(j * j) as f64, far]
+            })
+            .collect();
+        let sq = &sq;
         let mut blocks: Vec<Vec<&mut [C32]>> =
             (0..total / bs).map(|_| Vec::with_capacity(npat)).collect();
         for pat in self.kernel_hat.chunks_mut(total) {
@@ -173,45 +191,47 @@ impl<const D: usize> Convolver<D> {
             .enumerate()
             .for_each(|(b, mut outs)| {
                 let mut kv = [0.0f64; 8];
-                for off in 0..bs {
+                let mut twp = [C64::new(1.0, 0.0); 8];
+                for (line, base) in (0..bs).step_by(m).enumerate() {
                     let mut idx = [0usize; D];
-                    let mut rest = b * bs + off;
-                    for slot in idx.iter_mut() {
+                    let mut rest = (b * bs) / m + line;
+                    for slot in idx.iter_mut().skip(1) {
                         *slot = rest % m;
                         rest /= m;
                     }
-                    for (t, v) in kv[..npat].iter_mut().enumerate() {
-                        let mut r2 = 0.0;
-                        let mut present = true;
-                        for (k, &j) in idx.iter().enumerate() {
+                    // r² over the axes k ≥ 1 for each t, and the twiddle
+                    // products over those axes for each pattern.
+                    let mut r2hi = [0.0f64; 8];
+                    let mut twhi = [C64::new(1.0, 0.0); 8];
+                    for t in 0..npat {
+                        for (k, &j) in idx.iter().enumerate().skip(1) {
+                            r2hi[t] += sq[j][t >> k & 1];
                             if t >> k & 1 == 1 {
-                                present &= j != 0;
-                                r2 += ((m - j) * (m - j)) as f64;
-                            } else {
-                                r2 += (j * j) as f64;
+                                twhi[t] *= tw[j];
                             }
                         }
-                        *v = if present { tsne_kernel(h2, r2) } else { 0.0 };
                     }
-                    let mut len = 1;
-                    while len < npat {
-                        for i in (0..npat).step_by(2 * len) {
-                            for u in i..i + len {
-                                let (a, c) = (kv[u], kv[u + len]);
-                                kv[u] = a + c;
-                                kv[u + len] = a - c;
-                            }
+                    for j0 in 0..m {
+                        for t in 0..npat {
+                            let r2 = r2hi[t] + sq[j0][t & 1];
+                            kv[t] = tsne_kernel(h2, r2);
+                            twp[t] = if t & 1 == 1 { twhi[t] * tw[j0] } else { twhi[t] };
                         }
-                        len *= 2;
-                    }
-                    for (s, out) in outs.iter_mut().enumerate() {
-                        let mut v = C64::new(kv[s] * scale, 0.0);
-                        for (k, &j) in idx.iter().enumerate() {
-                            if s >> k & 1 == 1 {
-                                v *= tw[j];
+                        let mut len = 1;
+                        while len < npat {
+                            for i in (0..npat).step_by(2 * len) {
+                                for u in i..i + len {
+                                    let (a, c) = (kv[u], kv[u + len]);
+                                    kv[u] = a + c;
+                                    kv[u + len] = a - c;
+                                }
                             }
+                            len *= 2;
                         }
-                        out[off] = C32::new(v.re as f32, v.im as f32);
+                        for (s, out) in outs.iter_mut().enumerate() {
+                            let v = twp[s] * (kv[s] * scale);
+                            out[base + j0] = C32::new(v.re as f32, v.im as f32);
+                        }
                     }
                 }
             });
@@ -239,8 +259,22 @@ impl<const D: usize> Convolver<D> {
         let tw = &self.twiddle32;
         let kernel_hat = &self.kernel_hat;
         let nslots = self.slots.len();
+        grow(&mut self.packed, total);
         for c0 in (0..nch).step_by(2) {
             let c1 = if c0 + 1 < nch { Some(c0 + 1) } else { None };
+            // Two real channels as the re/im parts of one complex grid, made
+            // once and shared by the 2^D patterns.
+            self.packed[..total]
+                .par_chunks_mut(m)
+                .enumerate()
+                .for_each(|(line, out)| {
+                    for (j0, o) in out.iter_mut().enumerate() {
+                        let node = (line * m + j0) * nch;
+                        let im = c1.map_or(0.0, |c| q[node + c] as f32);
+                        *o = C32::new(q[node + c0] as f32, im);
+                    }
+                });
+            let packed = &self.packed;
             for first in (0..npat).step_by(nslots) {
                 let batch = (npat - first).min(nslots);
                 self.slots[..batch]
@@ -248,20 +282,22 @@ impl<const D: usize> Convolver<D> {
                     .enumerate()
                     .for_each(|(b, slot)| {
                         let s = first + b;
+                        // The channel pair times ω^{j_k} on the odd axes.
                         let fill = |line: usize, out: &mut [C32]| {
-                            // Two channels as re/im, times ω^{j_k} on the odd axes.
+                            let src = &packed[line * m..(line + 1) * m];
+                            if s == 0 {
+                                out.copy_from_slice(src);
+                                return;
+                            }
                             let lt = line_twiddle::<D>(line, m, s, tw);
-                            for (j0, o) in out.iter_mut().enumerate() {
-                                let node = line * m + j0;
-                                let re = q[node * nch + c0] as f32;
-                                let im = c1.map_or(0.0, |c| q[node * nch + c] as f32);
-                                let mut v = C32::new(re, im);
-                                if s & 1 == 1 {
-                                    v *= tw[j0] * lt;
-                                } else if s > 1 {
-                                    v *= lt;
+                            if s & 1 == 1 {
+                                for ((o, p), t) in out.iter_mut().zip(src).zip(tw) {
+                                    *o = p * (t * lt);
                                 }
-                                *o = v;
+                            } else {
+                                for (o, p) in out.iter_mut().zip(src) {
+                                    *o = p * lt;
+                                }
                             }
                         };
                         // Undo the twiddle: the result of each channel is real.
@@ -270,10 +306,12 @@ impl<const D: usize> Convolver<D> {
                                 return;
                             }
                             let lt = line_twiddle::<D>(line, m, s, tw).conj();
-                            for (j0, v) in out.iter_mut().enumerate() {
-                                if s & 1 == 1 {
-                                    *v *= tw[j0].conj() * lt;
-                                } else {
+                            if s & 1 == 1 {
+                                for (v, t) in out.iter_mut().zip(tw) {
+                                    *v *= t.conj() * lt;
+                                }
+                            } else {
+                                for v in out.iter_mut() {
                                     *v *= lt;
                                 }
                             }
