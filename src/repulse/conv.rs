@@ -215,7 +215,11 @@ impl<const D: usize> Convolver<D> {
                         for t in 0..npat {
                             let r2 = r2hi[t] + sq[j0][t & 1];
                             kv[t] = tsne_kernel(h2, r2);
-                            twp[t] = if t & 1 == 1 { twhi[t] * tw[j0] } else { twhi[t] };
+                            twp[t] = if t & 1 == 1 {
+                                twhi[t] * tw[j0]
+                            } else {
+                                twhi[t]
+                            };
                         }
                         let mut len = 1;
                         while len < npat {
