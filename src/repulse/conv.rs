@@ -179,17 +179,23 @@ impl<const D: usize> Convolver<D> {
             })
             .collect();
         let sq = &sq;
-        let mut blocks: Vec<Vec<&mut [C32]>> =
-            (0..total / bs).map(|_| Vec::with_capacity(npat)).collect();
-        for pat in self.kernel_hat.chunks_mut(total) {
-            for (b, c) in pat.chunks_mut(bs).enumerate() {
-                blocks[b].push(c);
+        // Block b's slice of every pattern, block-major, so one task owns
+        // a plane of all 2^D patterns (two small allocations per rebuild).
+        let mut pats: Vec<_> = self
+            .kernel_hat
+            .chunks_mut(total)
+            .map(|p| p.chunks_mut(bs))
+            .collect();
+        let mut blocks: Vec<&mut [C32]> = Vec::with_capacity(total / bs * npat);
+        for _ in 0..total / bs {
+            for p in pats.iter_mut() {
+                blocks.extend(p.next());
             }
         }
         blocks
-            .into_par_iter()
+            .par_chunks_mut(npat)
             .enumerate()
-            .for_each(|(b, mut outs)| {
+            .for_each(|(b, outs)| {
                 let mut kv = [0.0f64; 8];
                 let mut twp = [C64::new(1.0, 0.0); 8];
                 for (line, base) in (0..bs).step_by(m).enumerate() {

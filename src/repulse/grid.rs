@@ -26,7 +26,7 @@ const SLABS_PER_GROUP: usize = 4;
 /// The grid geometry of one evaluation.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct GridShape {
-    /// Nodes per side including one ghost node each side (FFT-friendly).
+    /// Nodes per side including one ghost node each side (a fast FFT length).
     pub m: usize,
     /// Spacing h* in embedding units.
     pub h: f64,
