@@ -35,8 +35,9 @@ pub fn estimate_embedding(
         let total = m.saturating_pow(d as u32);
         let pats = 1u64 << d;
         let slots = (threads as u64).clamp(1, pats);
-        // f32 complex kernel transforms and work grids, f64 charges and potentials.
-        total.saturating_mul(8 * pats + 8 * slots + 16 * (d64 + 1))
+        // f32 complex: kernel transforms, work grids and the packed channel
+        // pair; f64 charges and potentials.
+        total.saturating_mul(8 * pats + 8 * slots + 8 + 16 * (d64 + 1))
     };
     (graph + vectors).saturating_add(grid).saturating_mul(5) / 4
 }

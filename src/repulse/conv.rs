@@ -62,9 +62,13 @@ pub struct Convolver<const D: usize> {
     slots: Vec<Slot>,
     /// Tile and FFT scratch per pattern for building kernel transforms.
     kernel_bufs: Vec<(Vec<C32>, Vec<C32>)>,
-    /// ω^j = e^{−iπj/m} for j < m, in f64 for the kernel and f32 for data.
+    /// ω^j = e^{−iπj/m} for j < m, for the kernel (f64).
     twiddle: Vec<C64>,
+    /// The same twiddles rounded to f32, for the data.
     twiddle32: Vec<C32>,
+    /// Per axis offset j: [j², (m − j)²], the latter infinite at j = 0 where
+    /// the wrapped term is absent (K(∞) = 0). Depends on m only.
+    offsets_sq: Vec<[f64; 2]>,
     /// The channel pair being convolved, packed as complex numbers.
     packed: Vec<C32>,
 }
@@ -86,6 +90,7 @@ impl<const D: usize> Convolver<D> {
             kernel_bufs: Vec::new(),
             twiddle: Vec::new(),
             twiddle32: Vec::new(),
+            offsets_sq: Vec::new(),
             packed: Vec::new(),
         }
     }
@@ -142,6 +147,15 @@ impl<const D: usize> Convolver<D> {
                     .iter()
                     .map(|t| C32::new(t.re as f32, t.im as f32)),
             );
+            self.offsets_sq.clear();
+            self.offsets_sq.extend((0..m).map(|j| {
+                let far = if j == 0 {
+                    f64::INFINITY
+                } else {
+                    ((m - j) * (m - j)) as f64
+                };
+                [(j * j) as f64, far]
+            }));
         }
         let key = (m, h.to_bits());
         if self.kernel_key != Some(key) {
@@ -166,19 +180,7 @@ impl<const D: usize> Convolver<D> {
         // more than the FFTs in 3D). Work is split by planes of nodes, the same
         // for any thread count.
         let bs = if D == 1 { m } else { total / m };
-        // Squared offsets per axis: j² (t = 0) and (m − j)² (t = 1), the
-        // latter infinite at j = 0 where the term is absent (K(∞) = 0).
-        let sq: Vec<[f64; 2]> = (0..m)
-            .map(|j| {
-                let far = if j == 0 {
-                    f64::INFINITY
-                } else {
-                    ((m - j) * (m - j)) as f64
-                };
-                [(j * j) as f64, far]
-            })
-            .collect();
-        let sq = &sq;
+        let sq = &self.offsets_sq;
         // Block b's slice of every pattern, block-major, so one task owns
         // a plane of all 2^D patterns (two small allocations per rebuild).
         let mut pats: Vec<_> = self
