@@ -92,9 +92,16 @@ fn fit<const D: usize>(
     params: &Params,
     out: &mut impl Write,
 ) -> Result<(Vec<f64>, Vec<f64>)> {
+    // bh_tsne evaluates its cost after each step, so its last line is the
+    // cost of the embedding it writes; ours are taken before the step, so
+    // the last line is held back and printed with the final embedding's KL
+    // (which the per-point costs in result.dat sum to).
+    let mut last_seconds = 0.0;
     let mut on_progress = |p: &Progress| {
         if let Some(kl) = p.kl {
-            if p.iter > 1 {
+            if p.iter == p.max_iter {
+                last_seconds = p.seconds;
+            } else if p.iter > 1 {
                 let _ = writeln!(
                     out,
                     "Iteration {}: error is {:.6} (50 iterations in {:.2} seconds)",
@@ -105,6 +112,11 @@ fn fit<const D: usize>(
         }
     };
     let e = optimize::embed::<D>(g, params, None, &mut on_progress)?;
+    let _ = writeln!(
+        out,
+        "Iteration {}: error is {:.6} (50 iterations in {:.2} seconds)",
+        params.max_iter, e.kl, last_seconds
+    );
     let costs = optimize::point_costs(g, &e.y, e.z);
     Ok((e.y.iter().flatten().copied().collect(), costs))
 }

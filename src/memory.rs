@@ -6,7 +6,7 @@ use crate::repulse::grid_shape;
 use crate::repulse::RepulsionKind;
 
 /// Bytes a run of `n` vertices with `nnz` symmetric entries needs in `d`
-/// dimensions: graph copies (input, permuted, ordering adjacency),
+/// dimensions: graph copies (input, permuted, ordering adjacency, blocks),
 /// per-vertex vectors, and for the grid repulsion the grid at a typical
 /// converged extent (c_d · N^(1/d), measured on clustered embeddings), with
 /// the 2^d cached kernel transforms and `threads` convolution slots.
@@ -21,7 +21,10 @@ pub fn estimate_embedding(
     threads: usize,
 ) -> u64 {
     let (n64, nnz64, d64) = (n as u64, nnz as u64, d as u64);
-    let graph = 3 * nnz64 * 12 + 4 * (n64 + 1) * 8 + 2 * nnz64 * 4;
+    // Plus the compressed sparse blocks: one triangle (10 B a pair, 5 B an
+    // entry), coefficients of the off-diagonal pairs (at most 4 B an entry)
+    // and the sort buffer of the build (8 B an entry, freed after).
+    let graph = 3 * nnz64 * 12 + 4 * (n64 + 1) * 8 + 2 * nnz64 * 4 + nnz64 * 17;
     let vectors = n64 * d64 * 8 * 8 + n64 * (16 + 32 * d64);
     let grid = if repulsion.resolve(n) == RepulsionKind::Exact {
         0
@@ -34,10 +37,15 @@ pub fn estimate_embedding(
         let m = grid_shape(c.max(1.0), grid_h, d).m as u64;
         let total = m.saturating_pow(d as u32);
         let pats = 1u64 << d;
-        let slots = (threads as u64).clamp(1, pats);
-        // f32 complex: kernel transforms, work grids and the packed channel
-        // pair; f64 charges and potentials.
-        total.saturating_mul(8 * pats + 8 * slots + 8 + 16 * (d64 + 1))
+        // f32 complex: kernel transforms and the work grids (1D: one per
+        // pattern in flight and the packed channel pair; 2D/3D: the 2^(d-1)
+        // shared-transform variants); f64 charges and potentials.
+        let work = if d == 1 {
+            (threads as u64).clamp(1, pats) + 1
+        } else {
+            pats / 2
+        };
+        total.saturating_mul(8 * pats + 8 * work + 16 * (d64 + 1))
     };
     (graph + vectors).saturating_add(grid).saturating_mul(5) / 4
 }

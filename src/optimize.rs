@@ -36,11 +36,12 @@ impl std::str::FromStr for Eta {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum AttractionKind {
-    /// Compressed sparse blocks (SPEC §7).
-    Csb,
-    /// CSR rows in the chosen vertex order: measured as fast as or faster
-    /// than CSB here (docs/performance.md), so the default.
+    /// Compressed sparse blocks over one triangle of P (SPEC §7): about 2×
+    /// the plain rows on large kNN graphs in METIS order, never slower on
+    /// the graphs measured (docs/performance.md), so the default.
     #[default]
+    Csb,
+    /// Plain CSR rows in the chosen vertex order: the reference.
     Csr,
 }
 
@@ -90,7 +91,7 @@ impl Default for Params {
             repulsion: RepulsionKind::Auto,
             grid_h: None,
             ordering: Ordering::Metis,
-            attraction: AttractionKind::Csr,
+            attraction: AttractionKind::Csb,
             report_every: 50,
         }
     }

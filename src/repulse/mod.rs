@@ -2,11 +2,15 @@
 
 mod conv;
 mod exact;
+pub mod fft;
+#[cfg(feature = "fftw")]
+mod fftw;
 mod grid;
 pub mod interp;
 
 pub use conv::Convolver;
 pub use exact::{exact_repulsion, ExactRepulsion};
+pub use fft::Backend as FftBackend;
 pub use grid::{grid_shape, GridRepulsion, GridShape, PhaseTimes};
 
 /// An evaluator of the repulsive term.
