@@ -1,6 +1,6 @@
 //! Benchmarks of sgtsne's engines, run in release mode:
 //!
-//!   cargo run --release --bin sgtsne-bench -- repulsion [--dim 2] [--n 10000,100000] [--extent E] [--reps 5]
+//!   cargo run --release --bin sgtsne-bench -- repulsion [--dim 2] [--n 10000,100000] [--extent E] [--reps 5] [--rebuild]
 //!   cargo run --release --bin sgtsne-bench -- attraction GRAPH.mtx [--dim 2] [--reps 20]
 //!   cargo run --release --bin sgtsne-bench -- knn-graph --n 100000 --k 30 -o graph.mtx
 //!   cargo run --release --bin sgtsne-bench -- fft-sizes [--max 2048]
@@ -104,11 +104,18 @@ fn repulsion<const D: usize>(args: &[String]) {
             _ => 4.5 * (n as f64).cbrt(),
         };
         let extent: f64 = arg(args, "--extent", default_extent);
-        let y = cluster_points::<D>(n, extent, 7);
+        let mut y = cluster_points::<D>(n, extent, 7);
         let mut g = GridRepulsion::<D>::new(h);
         let mut out = vec![[0.0; D]; n];
         let mut rows = Vec::new();
+        // As in a run, where the extent moves every iteration and with it
+        // the spacing h*, so the kernel transforms are rebuilt each time;
+        // without the flag they are cached after the first evaluation.
+        let rebuild = args.iter().any(|a| a == "--rebuild");
         for _ in 0..reps + 1 {
+            if rebuild {
+                y.iter_mut().flatten().for_each(|v| *v *= 1.0 + 1e-9);
+            }
             let t = Instant::now();
             std::hint::black_box(g.compute(&y, &mut out));
             let tot = t.elapsed().as_secs_f64();

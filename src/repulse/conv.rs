@@ -59,18 +59,22 @@ pub struct Convolver<const D: usize> {
     /// (m, h bits) of the cached kernel transforms.
     kernel_key: Option<(usize, u64)>,
     /// One transform per pattern, each m^D, pre-scaled by 1 / (2^D m^D).
-    kernel_hat: Vec<C32>,
+    /// Real: they are samples of the transform of a real even kernel.
+    kernel_hat: Vec<f32>,
+    /// The kernel on [0, m]^D and, in place, its separable cosine
+    /// transform (f64), from which every pattern's transform is read.
+    kernel_cos: Vec<f64>,
+    /// The same array with its axes rotated by one, between axis passes.
+    kernel_rot: Vec<f64>,
+    /// f64 plans of length 2m for the kernel's cosine transforms.
+    planner64: rustfft::FftPlanner<f64>,
+    plans64: HashMap<usize, Arc<dyn rustfft::Fft<f64>>>,
     /// One slot per pattern convolution run at the same time.
     slots: Vec<Slot>,
-    /// Tile and FFT scratch per pattern for building kernel transforms.
-    kernel_bufs: Vec<(Vec<C32>, Vec<C32>)>,
-    /// ω^j = e^{−iπj/m} for j < m, for the kernel (f64).
-    twiddle: Vec<C64>,
-    /// The same twiddles rounded to f32, for the data.
+    /// Per worker: a line of 2m and FFT scratch for the kernel transforms.
+    kernel_bufs: Vec<(Vec<C64>, Vec<C64>)>,
+    /// ω^j = e^{−iπj/m} for j < m, rounded to f32, for the data.
     twiddle32: Vec<C32>,
-    /// Per axis offset j: [j², (m − j)²], the latter infinite at j = 0 where
-    /// the wrapped term is absent (K(∞) = 0). Depends on m only.
-    offsets_sq: Vec<[f64; 2]>,
     /// The channel pair being convolved, packed as complex numbers (1D).
     packed: Vec<C32>,
     /// 2^(D−1) grids of the shared-transform variants (D ≥ 2).
@@ -97,11 +101,13 @@ impl<const D: usize> Convolver<D> {
             plans: HashMap::new(),
             kernel_key: None,
             kernel_hat: Vec::new(),
+            kernel_cos: Vec::new(),
+            kernel_rot: Vec::new(),
+            planner64: rustfft::FftPlanner::new(),
+            plans64: HashMap::new(),
             slots: Vec::new(),
             kernel_bufs: Vec::new(),
-            twiddle: Vec::new(),
             twiddle32: Vec::new(),
-            offsets_sq: Vec::new(),
             packed: Vec::new(),
             grids: Vec::new(),
             lanes: Vec::new(),
@@ -159,30 +165,27 @@ impl<const D: usize> Convolver<D> {
             }
             grow(&mut self.grids, nv * total);
         }
-        self.kernel_bufs.resize_with(1 << D, Default::default);
-        for (tile, scratch) in &mut self.kernel_bufs {
-            grow(tile, TILE * m);
-            grow(scratch, sl.max(1));
+        let fft2m = self
+            .plans64
+            .entry(m)
+            .or_insert_with(|| self.planner64.plan_fft_forward(2 * m))
+            .clone();
+        let nk = rayon::current_num_threads().max(1);
+        self.kernel_bufs.resize_with(nk, Default::default);
+        for (line, scratch) in &mut self.kernel_bufs {
+            if line.len() < 2 * m {
+                line.resize(2 * m, C64::new(0.0, 0.0));
+            }
+            let sl = fft2m.get_inplace_scratch_len().max(1);
+            if scratch.len() < sl {
+                scratch.resize(sl, C64::new(0.0, 0.0));
+            }
         }
-        if self.twiddle.len() != m {
-            self.twiddle.clear();
-            self.twiddle.extend(
-                (0..m).map(|j| C64::from_polar(1.0, -std::f64::consts::PI * j as f64 / m as f64)),
-            );
+        if self.twiddle32.len() != m {
             self.twiddle32.clear();
-            self.twiddle32.extend(
-                self.twiddle
-                    .iter()
-                    .map(|t| C32::new(t.re as f32, t.im as f32)),
-            );
-            self.offsets_sq.clear();
-            self.offsets_sq.extend((0..m).map(|j| {
-                let far = if j == 0 {
-                    f64::INFINITY
-                } else {
-                    ((m - j) * (m - j)) as f64
-                };
-                [(j * j) as f64, far]
+            self.twiddle32.extend((0..m).map(|j| {
+                let t = C64::from_polar(1.0, -std::f64::consts::PI * j as f64 / m as f64);
+                C32::new(t.re as f32, t.im as f32)
             }));
         }
         let key = (m, h.to_bits());
@@ -192,95 +195,122 @@ impl<const D: usize> Convolver<D> {
         }
     }
 
+    /// The 2^D pattern kernels' transforms. The aperiodic convolution is a
+    /// circular one of length 2m on the kernel k(r) = K(r) for |r_k| < m
+    /// (0 at r_k = ±m), and pattern s's transform is the 2m-point transform
+    /// of k at the frequencies 2q + s. k is real and even on every axis, so
+    /// that transform is real and even: a cosine transform of k on [0, m]^D,
+    /// separable, one axis at a time. This evaluates (m+1)^D kernel values
+    /// and transforms (m+1)^(D−1) lines per axis, where 2^D complex FFTs of
+    /// m^D would transform 2^D · D · m^(D−1) lines. Done in f64, rounded once.
     fn build_kernel(&mut self, m: usize, h: f64) {
         let total = m.pow(D as u32);
         let npat = 1usize << D;
-        self.kernel_hat.clear();
-        self.kernel_hat.resize(total * npat, C32::new(0.0, 0.0));
+        let e = m + 1;
+        let ne = e.pow(D as u32);
         let h2 = h * h;
-        let scale = 1.0 / (npat as f64 * total as f64);
-        let tw = &self.twiddle;
-        // K_s[j] = Π_{odd k} ω^{j_k} Σ_{t ∈ {0,1}^D} (−1)^{|s ∧ t|} K(r(j, t)),
-        // r_k = j_k (t_k = 0) or j_k − m (t_k = 1; no term when j_k = 0).
-        // The 2^D kernel values of a node serve every pattern: evaluate them
-        // once and form the signed sums of all patterns with one Walsh–Hadamard
-        // transform, instead of 2^D evaluations per node and pattern (which cost
-        // more than the FFTs in 3D). Work is split by planes of nodes, the same
-        // for any thread count.
-        let bs = if D == 1 { m } else { total / m };
-        let sq = &self.offsets_sq;
-        // Block b's slice of every pattern, block-major, so one task owns
-        // a plane of all 2^D patterns (two small allocations per rebuild).
-        let mut pats: Vec<_> = self
-            .kernel_hat
-            .chunks_mut(total)
-            .map(|p| p.chunks_mut(bs))
-            .collect();
-        let mut blocks: Vec<&mut [C32]> = Vec::with_capacity(total / bs * npat);
-        for _ in 0..total / bs {
-            for p in pats.iter_mut() {
-                blocks.extend(p.next());
-            }
-        }
-        blocks
-            .par_chunks_mut(npat)
+        self.kernel_cos.resize(ne, 0.0);
+        self.kernel_rot.resize(ne, 0.0);
+        // k on [0, m]^D, axis 0 fastest; zero where any offset is m.
+        self.kernel_cos
+            .par_chunks_mut(e)
             .enumerate()
-            .for_each(|(b, outs)| {
-                let mut kv = [0.0f64; 8];
-                let mut twp = [C64::new(1.0, 0.0); 8];
-                for (line, base) in (0..bs).step_by(m).enumerate() {
-                    let mut idx = [0usize; D];
-                    let mut rest = (b * bs) / m + line;
-                    for slot in idx.iter_mut().skip(1) {
-                        *slot = rest % m;
-                        rest /= m;
-                    }
-                    // r² over the axes k ≥ 1 for each t, and the twiddle
-                    // products over those axes for each pattern.
-                    let mut r2hi = [0.0f64; 8];
-                    let mut twhi = [C64::new(1.0, 0.0); 8];
-                    for t in 0..npat {
-                        for (k, &j) in idx.iter().enumerate().skip(1) {
-                            r2hi[t] += sq[j][t >> k & 1];
-                            if t >> k & 1 == 1 {
-                                twhi[t] *= tw[j];
-                            }
-                        }
-                    }
-                    for j0 in 0..m {
-                        for t in 0..npat {
-                            let r2 = r2hi[t] + sq[j0][t & 1];
-                            kv[t] = tsne_kernel(h2, r2);
-                            twp[t] = if t & 1 == 1 {
-                                twhi[t] * tw[j0]
-                            } else {
-                                twhi[t]
-                            };
-                        }
-                        let mut len = 1;
-                        while len < npat {
-                            for i in (0..npat).step_by(2 * len) {
-                                for u in i..i + len {
-                                    let (a, c) = (kv[u], kv[u + len]);
-                                    kv[u] = a + c;
-                                    kv[u + len] = a - c;
-                                }
-                            }
-                            len *= 2;
-                        }
-                        for (s, out) in outs.iter_mut().enumerate() {
-                            let v = twp[s] * (kv[s] * scale);
-                            out[base + j0] = C32::new(v.re as f32, v.im as f32);
-                        }
-                    }
+            .for_each(|(line, out)| {
+                let mut rest = line;
+                let mut r2 = 0.0;
+                let mut edge = false;
+                for _ in 1..D {
+                    let j = rest % e;
+                    rest /= e;
+                    edge |= j == m;
+                    r2 += (j * j) as f64;
+                }
+                for (j0, o) in out.iter_mut().enumerate() {
+                    *o = if edge || j0 == m {
+                        0.0
+                    } else {
+                        tsne_kernel(h2, r2 + (j0 * j0) as f64)
+                    };
                 }
             });
-        let plans = &self.plans[&m];
+        // Per axis: transform the contiguous lines, then rotate the axes by
+        // one so the next axis is contiguous; after D rounds the order is
+        // back. Lines go in pairs as the real and imaginary parts of one
+        // complex FFT of the even extension: both transforms are real, so
+        // they separate exactly.
+        let fft = &*self.plans64[&m];
+        let lines = ne / e;
+        let nk = self.kernel_bufs.len();
+        let per = lines.div_ceil(nk).div_ceil(2) * 2;
+        for _ in 0..D {
+            self.kernel_cos
+                .par_chunks_mut(per * e)
+                .zip(self.kernel_bufs.par_iter_mut())
+                .for_each(|(block, (z, scratch))| {
+                    let z = &mut z[..2 * m];
+                    for pair in block.chunks_mut(2 * e) {
+                        let (a, b) = pair.split_at_mut(e.min(pair.len()));
+                        for (r, zr) in z.iter_mut().enumerate() {
+                            let src = if r <= m { r } else { 2 * m - r };
+                            *zr = C64::new(a[src], b.get(src).copied().unwrap_or(0.0));
+                        }
+                        fft.process_with_scratch(z, scratch);
+                        for k in 0..e {
+                            a[k] = z[k].re;
+                            if let Some(v) = b.get_mut(k) {
+                                *v = z[k].im;
+                            }
+                        }
+                    }
+                });
+            if D == 1 {
+                break;
+            }
+            // rot[c] = cos[j] with c = (j_1, …, j_{D−1}, j_0).
+            let src = &self.kernel_cos;
+            self.kernel_rot
+                .par_chunks_mut(e)
+                .enumerate()
+                .for_each(|(line, out)| {
+                    // line = (c_1, …, c_{D−1}) = (j_2, …, j_{D−1}, j_0);
+                    // out[c_0] with c_0 = j_1.
+                    let mut rest = line;
+                    let mut base = 0;
+                    let mut mult = e * e;
+                    for _ in 1..D - 1 {
+                        base += (rest % e) * mult;
+                        rest /= e;
+                        mult *= e;
+                    }
+                    base += rest; // j_0
+                    for (j1, o) in out.iter_mut().enumerate() {
+                        *o = src[base + j1 * e];
+                    }
+                });
+            std::mem::swap(&mut self.kernel_cos, &mut self.kernel_rot);
+        }
+        // Pattern s at frequency q reads the cosine transform at 2q + s,
+        // folded into [0, m] by evenness.
+        let scale = 1.0 / (npat as f64 * total as f64);
+        let fold = |f: usize| if f <= m { f } else { 2 * m - f };
+        let cos = &self.kernel_cos;
+        self.kernel_hat.resize(total * npat, 0.0);
         self.kernel_hat
-            .par_chunks_mut(total)
-            .zip(self.kernel_bufs.par_iter_mut())
-            .for_each(|(dst, (tile, scratch))| {
-                fft_nd::<D>(dst, m, &*plans.fwd, tile, &mut scratch[..plans.scratch_len]);
+            .par_chunks_mut(m)
+            .enumerate()
+            .for_each(|(line, out)| {
+                let s = line / (total / m);
+                let mut rest = line % (total / m);
+                let mut base = 0;
+                let mut mult = e;
+                for k in 1..D {
+                    base += fold(2 * (rest % m) + (s >> k & 1)) * mult;
+                    rest /= m;
+                    mult *= e;
+                }
+                for (q0, o) in out.iter_mut().enumerate() {
+                    *o = (cos[base + fold(2 * q0 + (s & 1))] * scale) as f32;
+                }
             });
     }
 
@@ -362,12 +392,10 @@ impl<const D: usize> Convolver<D> {
                                 }
                             }
                         };
-                        pattern_conv::<D>(
+                        pattern_conv(
                             &mut slot.work[..total],
-                            m,
                             &kernel_hat[s * total..(s + 1) * total],
                             (&*plans.fwd, &*plans.inv),
-                            &mut slot.tile,
                             &mut slot.scratch[..sl],
                             &fill,
                             &unfill,
@@ -416,7 +444,7 @@ fn plane_fft(pl: &mut [C32], m: usize, axis: usize, fft: &dyn LineFft, lane: &mu
     if axis == 0 {
         fft.process(pl, &mut lane.scratch);
     } else {
-        last_axis(pl, m, m, None, fft, &mut lane.tile, &mut lane.scratch);
+        last_axis(pl, m, m, fft, &mut lane.tile, &mut lane.scratch);
     }
 }
 
@@ -581,98 +609,29 @@ impl<const D: usize> Convolver<D> {
     }
 }
 
-/// One pattern convolution, fused by planes (nodes with the same index on
-/// the last axis): each plane is filled, transformed along its own axes and
-/// later transformed back and untwiddled while it sits in cache, and the last
-/// axis is transformed, multiplied by the kernel and transformed back in one
-/// tiled pass. Three passes over memory instead of ten; the grids are larger
-/// than the caches in 3D, so the passes, not the arithmetic, set the speed.
-#[allow(clippy::too_many_arguments)]
-fn pattern_conv<const D: usize>(
+/// One pattern convolution of a 1D grid: twiddle, transform, kernel
+/// product, inverse, untwiddle.
+fn pattern_conv(
     work: &mut [C32],
-    m: usize,
-    kh: &[C32],
+    kh: &[f32],
     (fwd, inv): (&dyn LineFft, &dyn LineFft),
-    tile: &mut [C32],
     scratch: &mut [C32],
     fill: &dyn Fn(usize, &mut [C32]),
     unfill: &dyn Fn(usize, &mut [C32]),
 ) {
-    if D == 1 {
-        fill(0, work);
-        fwd.process(work, scratch);
-        work.iter_mut().zip(kh).for_each(|(x, k)| *x *= k);
-        inv.process(work, scratch);
-        unfill(0, work);
-        return;
-    }
-    let plane = work.len() / m;
-    let lines = plane / m;
-    for (p, pl) in work.chunks_mut(plane).enumerate() {
-        for (l, out) in pl.chunks_mut(m).enumerate() {
-            fill(p * lines + l, out);
-        }
-        fft_axes(pl, m, D - 1, fwd, tile, scratch);
-    }
-    last_axis(work, m, plane, Some((kh, inv)), fwd, tile, scratch);
-    for (p, pl) in work.chunks_mut(plane).enumerate() {
-        fft_axes(pl, m, D - 1, inv, tile, scratch);
-        for (l, out) in pl.chunks_mut(m).enumerate() {
-            unfill(p * lines + l, out);
-        }
-    }
-}
-
-/// In-place D-dimensional FFT of `work` (m^D, axis 0 fastest), a plane at a
-/// time and then the last axis.
-fn fft_nd<const D: usize>(
-    work: &mut [C32],
-    m: usize,
-    fft: &dyn LineFft,
-    tile: &mut [C32],
-    scratch: &mut [C32],
-) {
-    if D == 1 {
-        fft.process(work, scratch);
-        return;
-    }
-    let plane = work.len() / m;
-    for pl in work.chunks_mut(plane) {
-        fft_axes(pl, m, D - 1, fft, tile, scratch);
-    }
-    last_axis(work, m, plane, None, fft, tile, scratch);
-}
-
-/// FFT along the first `naxes` axes of `work` (m^naxes nodes). Strided axes
-/// are transformed a tile of lines at a time: gather, FFT, scatter.
-fn fft_axes(
-    work: &mut [C32],
-    m: usize,
-    naxes: usize,
-    fft: &dyn LineFft,
-    tile: &mut [C32],
-    scratch: &mut [C32],
-) {
-    let total = work.len();
-    fft.process(work, scratch);
-    let mut stride = m;
-    for _axis in 1..naxes {
-        for block in work.chunks_mut(m * stride) {
-            last_axis(block, m, stride, None, fft, tile, scratch);
-        }
-        stride *= m;
-    }
-    debug_assert_eq!(stride, total);
+    fill(0, work);
+    fwd.process(work, scratch);
+    work.iter_mut().zip(kh).for_each(|(x, &k)| *x *= k);
+    inv.process(work, scratch);
+    unfill(0, work);
 }
 
 /// FFT along the slowest axis of `work` (m lines of `stride` nodes), a tile
-/// of lines at a time; with a kernel, the product and the inverse transform
-/// are done while the tile is in cache.
+/// of lines at a time: gather, transform, scatter.
 fn last_axis(
     work: &mut [C32],
     m: usize,
     stride: usize,
-    then: Option<(&[C32], &dyn LineFft)>,
     fft: &dyn LineFft,
     tile: &mut [C32],
     scratch: &mut [C32],
@@ -687,15 +646,6 @@ fn last_axis(
             }
         }
         fft.process(&mut tile[..t * m], scratch);
-        if let Some((kh, inv)) = then {
-            for j in 0..m {
-                let krow = &kh[j * stride + i0..j * stride + i0 + t];
-                for (u, k) in krow.iter().enumerate() {
-                    tile[u * m + j] *= k;
-                }
-            }
-            inv.process(&mut tile[..t * m], scratch);
-        }
         for j in 0..m {
             let row = &mut work[j * stride + i0..j * stride + i0 + t];
             for (u, v) in row.iter_mut().enumerate() {
