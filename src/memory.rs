@@ -37,15 +37,16 @@ pub fn estimate_embedding(
         let m = grid_shape(c.max(1.0), grid_h, d).m as u64;
         let total = m.saturating_pow(d as u32);
         let pats = 1u64 << d;
-        // f32 complex: kernel transforms and the work grids (1D: one per
-        // pattern in flight and the packed channel pair; 2D/3D: the 2^(d-1)
-        // shared-transform variants); f64 charges and potentials.
+        // Real f32 kernel transforms, and two f64 cosine-transform arrays
+        // of (m+1)^d; f32 complex work grids (1D: one per pattern in flight
+        // and the packed channel pair; 2D/3D: the 2^(d-1) shared-transform
+        // variants); f64 charges and potentials.
         let work = if d == 1 {
             (threads as u64).clamp(1, pats) + 1
         } else {
             pats / 2
         };
-        total.saturating_mul(8 * pats + 8 * work + 16 * (d64 + 1))
+        total.saturating_mul(4 * pats + 16 + 8 * work + 16 * (d64 + 1))
     };
     (graph + vectors).saturating_add(grid).saturating_mul(5) / 4
 }
