@@ -351,7 +351,6 @@ fn run_dim<const D: usize>(args: &Args, input_format: InputFormat) -> Result<()>
         D,
         args.repulsion,
         args.grid_h.unwrap_or(optimize::default_grid_h(D)),
-        rayon::current_num_threads(),
     );
     check_memory(
         need,

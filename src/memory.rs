@@ -9,7 +9,8 @@ use crate::repulse::RepulsionKind;
 /// dimensions: graph copies (input, permuted, ordering adjacency, blocks),
 /// per-vertex vectors, and for the grid repulsion the grid at a typical
 /// converged extent (c_d · N^(1/d), measured on clustered embeddings), with
-/// the 2^d cached kernel transforms and `threads` convolution slots.
+/// the 2^d cached kernel transforms and the 2^(d−1) shared-transform grids
+/// (none of it depends on the thread count).
 /// Deliberately generous (×1.25): refusing a run that would have fitted is
 /// cheaper than losing one that would not.
 pub fn estimate_embedding(
@@ -18,7 +19,6 @@ pub fn estimate_embedding(
     d: usize,
     repulsion: RepulsionKind,
     grid_h: f64,
-    threads: usize,
 ) -> u64 {
     let (n64, nnz64, d64) = (n as u64, nnz as u64, d as u64);
     // Plus the compressed sparse blocks: one triangle (10 B a pair, 5 B an
@@ -38,14 +38,9 @@ pub fn estimate_embedding(
         let total = m.saturating_pow(d as u32);
         let pats = 1u64 << d;
         // Real f32 kernel transforms, and two f64 cosine-transform arrays
-        // of (m+1)^d; f32 complex work grids (1D: one per pattern in flight
-        // and the packed channel pair; 2D/3D: the 2^(d-1) shared-transform
-        // variants); f64 charges and potentials.
-        let work = if d == 1 {
-            (threads as u64).clamp(1, pats) + 1
-        } else {
-            pats / 2
-        };
+        // of (m+1)^d; f32 complex work grids, one per shared-transform
+        // variant (2^(d-1)); f64 charges and potentials.
+        let work = pats / 2;
         total.saturating_mul(4 * pats + 16 + 8 * work + 16 * (d64 + 1))
     };
     (graph + vectors).saturating_add(grid).saturating_mul(5) / 4

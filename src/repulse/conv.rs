@@ -7,10 +7,9 @@
 //! buffers of m^D, never (2m)^D.
 //!
 //! Each convolution maps real data to real results, so two channels travel
-//! together as the real and imaginary parts of one complex transform.
-//! In 2D and 3D the 2^D pattern convolutions share their common transforms
-//! (`convolve_shared`); in 1D they run independently, each in its own
-//! buffer, and are summed in pattern order.
+//! together as the real and imaginary parts of one complex transform, and
+//! the 2^D pattern convolutions share their common transforms
+//! (`convolve_pair`).
 //!
 //! Grids and transforms are single precision: the grid's interpolation error
 //! (~1e-3 relative at the default spacing) is far above f32 round-off, and f32
@@ -44,13 +43,6 @@ struct Plans {
 /// m = 80, one thread: 16 lines 150 ms, 32 lines 108 ms, 64 lines 106–116 ms.
 const TILE: usize = 32;
 
-/// Buffers of one pattern convolution in flight.
-struct Slot {
-    work: Vec<C32>,
-    tile: Vec<C32>,
-    scratch: Vec<C32>,
-}
-
 /// Convolution engine for grids of m^D nodes: FFT plans cached per size,
 /// kernel transforms cached while (m, h) stay the same, buffers reused.
 pub struct Convolver<const D: usize> {
@@ -69,15 +61,11 @@ pub struct Convolver<const D: usize> {
     /// f64 plans of length 2m for the kernel's cosine transforms.
     planner64: rustfft::FftPlanner<f64>,
     plans64: HashMap<usize, Arc<dyn rustfft::Fft<f64>>>,
-    /// One slot per pattern convolution run at the same time.
-    slots: Vec<Slot>,
     /// Per worker: a line of 2m and FFT scratch for the kernel transforms.
     kernel_bufs: Vec<(Vec<C64>, Vec<C64>)>,
     /// ω^j = e^{−iπj/m} for j < m, rounded to f32, for the data.
     twiddle32: Vec<C32>,
-    /// The channel pair being convolved, packed as complex numbers (1D).
-    packed: Vec<C32>,
-    /// 2^(D−1) grids of the shared-transform variants (D ≥ 2).
+    /// 2^(D−1) grids of the shared-transform variants.
     grids: Vec<C32>,
     /// Per-worker buffers of the shared-transform passes.
     lanes: Vec<Lane>,
@@ -105,10 +93,8 @@ impl<const D: usize> Convolver<D> {
             kernel_rot: Vec::new(),
             planner64: rustfft::FftPlanner::new(),
             plans64: HashMap::new(),
-            slots: Vec::new(),
             kernel_bufs: Vec::new(),
             twiddle32: Vec::new(),
-            packed: Vec::new(),
             grids: Vec::new(),
             lanes: Vec::new(),
         }
@@ -129,42 +115,17 @@ impl<const D: usize> Convolver<D> {
             );
         }
         let sl = self.plans[&m].scratch_len;
-        // Patterns in flight: bounded by the thread count and the pattern
-        // count. It changes only memory and speed, never the result, since
-        // every pattern is computed alone and summed in pattern order.
-        if D == 1 {
-            // Patterns in flight: bounded by the thread count and the
-            // pattern count. It changes only memory and speed, never the
-            // result, since every pattern is computed alone and summed in
-            // pattern order.
-            let nslots = rayon::current_num_threads().clamp(1, 1 << D);
-            if self.slots.len() != nslots {
-                self.slots = (0..nslots)
-                    .map(|_| Slot {
-                        work: Vec::new(),
-                        tile: Vec::new(),
-                        scratch: Vec::new(),
-                    })
-                    .collect();
-            }
-            for s in &mut self.slots {
-                grow(&mut s.work, total);
-                grow(&mut s.tile, TILE * m);
-                grow(&mut s.scratch, sl.max(1));
-            }
-        } else {
-            // One lane per worker of the plane passes and per variant of the
-            // last-axis pass; the count changes speed only, never the bits.
-            let nv = 1 << (D - 1);
-            let nl = rayon::current_num_threads().clamp(1, m).max(nv);
-            self.lanes.resize_with(nl, Lane::default);
-            for l in &mut self.lanes {
-                grow(&mut l.tile, TILE * m);
-                grow(&mut l.tile2, TILE * m);
-                grow(&mut l.scratch, sl.max(1));
-            }
-            grow(&mut self.grids, nv * total);
+        // One lane per worker of the plane passes and per variant of the
+        // last-axis pass; the count changes speed only, never the bits.
+        let nv = 1 << (D - 1);
+        let nl = rayon::current_num_threads().clamp(1, m).max(nv);
+        self.lanes.resize_with(nl, Lane::default);
+        for l in &mut self.lanes {
+            grow(&mut l.tile, TILE * m);
+            grow(&mut l.tile2, TILE * m);
+            grow(&mut l.scratch, sl.max(1));
         }
+        grow(&mut self.grids, nv * total);
         let fft2m = self
             .plans64
             .entry(m)
@@ -241,6 +202,9 @@ impl<const D: usize> Convolver<D> {
         let fft = &*self.plans64[&m];
         let lines = ne / e;
         let nk = self.kernel_bufs.len();
+        // A line's result carries a trace of its partner's rounding, so the
+        // pairs must not depend on the split: blocks hold an even number of
+        // lines, and lines 2i and 2i+1 always go together.
         let per = lines.div_ceil(nk).div_ceil(2) * 2;
         for _ in 0..D {
             self.kernel_cos
@@ -323,100 +287,8 @@ impl<const D: usize> Convolver<D> {
         assert_eq!(phi.len(), total * nch);
         self.prepare(m, h);
         phi.iter_mut().for_each(|v| *v = 0.0);
-        if D >= 2 {
-            for c0 in (0..nch).step_by(2) {
-                self.convolve_shared(m, nch, c0, q, phi);
-            }
-            return;
-        }
-        let npat = 1usize << D;
-        let plans = &self.plans[&m];
-        let sl = plans.scratch_len;
-        let tw = &self.twiddle32;
-        let kernel_hat = &self.kernel_hat;
-        let nslots = self.slots.len();
-        grow(&mut self.packed, total);
         for c0 in (0..nch).step_by(2) {
-            let c1 = if c0 + 1 < nch { Some(c0 + 1) } else { None };
-            // Two real channels as the re/im parts of one complex grid, made
-            // once and shared by the 2^D patterns.
-            self.packed[..total]
-                .par_chunks_mut(m)
-                .enumerate()
-                .for_each(|(line, out)| {
-                    for (j0, o) in out.iter_mut().enumerate() {
-                        let node = (line * m + j0) * nch;
-                        let im = c1.map_or(0.0, |c| q[node + c] as f32);
-                        *o = C32::new(q[node + c0] as f32, im);
-                    }
-                });
-            let packed = &self.packed;
-            for first in (0..npat).step_by(nslots) {
-                let batch = (npat - first).min(nslots);
-                self.slots[..batch]
-                    .par_iter_mut()
-                    .enumerate()
-                    .for_each(|(b, slot)| {
-                        let s = first + b;
-                        // The channel pair times ω^{j_k} on the odd axes.
-                        let fill = |line: usize, out: &mut [C32]| {
-                            let src = &packed[line * m..(line + 1) * m];
-                            if s == 0 {
-                                out.copy_from_slice(src);
-                                return;
-                            }
-                            let lt = line_twiddle::<D>(line, m, s, tw);
-                            if s & 1 == 1 {
-                                for ((o, p), t) in out.iter_mut().zip(src).zip(tw) {
-                                    *o = p * (t * lt);
-                                }
-                            } else {
-                                for (o, p) in out.iter_mut().zip(src) {
-                                    *o = p * lt;
-                                }
-                            }
-                        };
-                        // Undo the twiddle: the result of each channel is real.
-                        let unfill = |line: usize, out: &mut [C32]| {
-                            if s == 0 {
-                                return;
-                            }
-                            let lt = line_twiddle::<D>(line, m, s, tw).conj();
-                            if s & 1 == 1 {
-                                for (v, t) in out.iter_mut().zip(tw) {
-                                    *v *= t.conj() * lt;
-                                }
-                            } else {
-                                for v in out.iter_mut() {
-                                    *v *= lt;
-                                }
-                            }
-                        };
-                        pattern_conv(
-                            &mut slot.work[..total],
-                            &kernel_hat[s * total..(s + 1) * total],
-                            (&*plans.fwd, &*plans.inv),
-                            &mut slot.scratch[..sl],
-                            &fill,
-                            &unfill,
-                        );
-                    });
-                // Sum the patterns in pattern order: the same bits for any thread count.
-                let slots = &self.slots[..batch];
-                phi.par_chunks_mut(m * nch)
-                    .enumerate()
-                    .for_each(|(line, out)| {
-                        for slot in slots {
-                            let src = &slot.work[line * m..(line + 1) * m];
-                            for (j0, v) in src.iter().enumerate() {
-                                out[j0 * nch + c0] += v.re as f64;
-                                if let Some(c) = c1 {
-                                    out[j0 * nch + c] += v.im as f64;
-                                }
-                            }
-                        }
-                    });
-            }
+            self.convolve_pair(m, nch, c0, q, phi);
         }
     }
 }
@@ -450,7 +322,7 @@ fn plane_fft(pl: &mut [C32], m: usize, axis: usize, fft: &dyn LineFft, lane: &mu
 
 impl<const D: usize> Convolver<D> {
     /// The 2^D pattern convolutions of one channel pair with their common
-    /// transforms shared (D ≥ 2). Patterns that agree on the twiddles of
+    /// transforms shared. Patterns that agree on the twiddles of
     /// axes 0..k share their transforms along those axes, so the forward
     /// pass branches (2 variants after axis 0, 4 after axis 1, …) and the
     /// inverse pass merges in the same tree: 28 line transforms per node
@@ -465,7 +337,8 @@ impl<const D: usize> Convolver<D> {
     /// back along the plane axes in reverse, untwiddling and summing pairs,
     /// then the channel pair is added to φ. Each plane and each variant is
     /// computed alone, so the bits do not depend on how the work is split.
-    fn convolve_shared(&mut self, m: usize, nch: usize, c0: usize, q: &[f64], phi: &mut [f64]) {
+    /// In 1D there are no plane axes: pass 2 does the two patterns alone.
+    fn convolve_pair(&mut self, m: usize, nch: usize, c0: usize, q: &[f64], phi: &mut [f64]) {
         let total = m.pow(D as u32);
         let plane = total / m;
         let nv = 1usize << (D - 1);
@@ -485,7 +358,16 @@ impl<const D: usize> Convolver<D> {
             let (g01, g23) = grids.split_at_mut(2.min(nv) * total);
             let (g0, g1) = g01.split_at_mut(total);
             let phis = phi.par_chunks_mut(chunk * nch);
-            if nv == 2 {
+            if nv == 1 {
+                g0.par_chunks_mut(chunk)
+                    .zip(phis)
+                    .zip(lanes.par_iter_mut())
+                    .enumerate()
+                    .for_each(|(grp, ((a, ph), lane))| {
+                        let mut gv: [&mut [C32]; 4] = [a, &mut [], &mut [], &mut []];
+                        f(grp * per, &mut gv, ph, lane);
+                    });
+            } else if nv == 2 {
                 g0.par_chunks_mut(chunk)
                     .zip(g1.par_chunks_mut(chunk))
                     .zip(phis)
@@ -609,23 +491,6 @@ impl<const D: usize> Convolver<D> {
     }
 }
 
-/// One pattern convolution of a 1D grid: twiddle, transform, kernel
-/// product, inverse, untwiddle.
-fn pattern_conv(
-    work: &mut [C32],
-    kh: &[f32],
-    (fwd, inv): (&dyn LineFft, &dyn LineFft),
-    scratch: &mut [C32],
-    fill: &dyn Fn(usize, &mut [C32]),
-    unfill: &dyn Fn(usize, &mut [C32]),
-) {
-    fill(0, work);
-    fwd.process(work, scratch);
-    work.iter_mut().zip(kh).for_each(|(x, &k)| *x *= k);
-    inv.process(work, scratch);
-    unfill(0, work);
-}
-
 /// FFT along the slowest axis of `work` (m lines of `stride` nodes), a tile
 /// of lines at a time: gather, transform, scatter.
 fn last_axis(
@@ -654,21 +519,6 @@ fn last_axis(
         }
         i0 += t;
     }
-}
-
-/// Product of ω^{j_k} over the odd axes k ≥ 1 of pattern `s` for a line.
-#[inline]
-fn line_twiddle<const D: usize>(line: usize, m: usize, s: usize, tw: &[C32]) -> C32 {
-    let mut v = C32::new(1.0, 0.0);
-    let mut rest = line;
-    for k in 1..D {
-        let jk = rest % m;
-        rest /= m;
-        if s >> k & 1 == 1 {
-            v *= tw[jk];
-        }
-    }
-    v
 }
 
 fn grow(v: &mut Vec<C32>, n: usize) {
