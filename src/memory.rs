@@ -9,7 +9,7 @@ use crate::repulse::RepulsionKind;
 /// dimensions: graph copies (input, permuted, ordering adjacency, blocks),
 /// per-vertex vectors, and for the grid repulsion the grid at a typical
 /// converged extent (c_d · N^(1/d), measured on clustered embeddings), with
-/// the 2^d cached kernel transforms and the 2^(d−1) shared-transform grids
+/// the cached kernel transform and the two work grids of the convolution
 /// (none of it depends on the thread count).
 /// Deliberately generous (×1.25): refusing a run that would have fitted is
 /// cheaper than losing one that would not.
@@ -36,12 +36,14 @@ pub fn estimate_embedding(
         };
         let m = grid_shape(c.max(1.0), grid_h, d).m as u64;
         let total = m.saturating_pow(d as u32);
+        let ne = (m + 1).saturating_pow(d as u32);
         let pats = 1u64 << d;
-        // Real f32 kernel transforms, and two f64 cosine-transform arrays
-        // of (m+1)^d; f32 complex work grids, one per shared-transform
-        // variant (2^(d-1)); f64 charges and potentials.
-        let work = pats / 2;
-        total.saturating_mul(4 * pats + 16 + 8 * work + 16 * (d64 + 1))
+        // Two f32 complex work grids of 2^(d-1) m^d (transforms, results);
+        // the kernel's (m+1)^d values as f32 lines and two f64
+        // cosine-transform arrays; f64 charges and potentials.
+        total
+            .saturating_mul(8 * pats + 16 * (d64 + 1))
+            .saturating_add(ne.saturating_mul(20))
     };
     (graph + vectors).saturating_add(grid).saturating_mul(5) / 4
 }

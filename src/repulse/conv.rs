@@ -1,15 +1,20 @@
-//! Aperiodic grid-to-grid convolution by operator splitting (SPEC §6).
+//! Aperiodic grid-to-grid convolution (SPEC §6).
 //!
 //! A linear convolution of length m is a circular one of length 2m on
-//! zero-padded data; splitting the 2m frequencies into even and odd turns it
-//! into two circular convolutions of length m. In D dimensions that gives 2^D
-//! periodic convolutions of size m^D, one per even/odd pattern of the axes:
-//! buffers of m^D, never (2m)^D.
+//! zero-padded data. SPEC §6 splits the 2m frequencies into even and odd:
+//! 2^D periodic convolutions of size m^D, one per even/odd pattern of the
+//! axes. Patterns that agree on the first axes share their transforms along
+//! them, and once shared, the 2^k variants of a grid along k axes are
+//! exactly the pruned 2m-point transforms of the zero-padded data along
+//! those axes: here they are computed that way, one 2m-point FFT per line
+//! in place of a twiddle pass and two m-point FFTs, with the same number of
+//! butterflies and no twiddle passes. The padding lives only in a tile of
+//! lines being transformed; the grids hold m nodes along the last axis, so
+//! a work grid has 2^(D−1) m^D nodes, as the 2^(D−1) shared variants of
+//! the even/odd split did, never (2m)^D.
 //!
 //! Each convolution maps real data to real results, so two channels travel
-//! together as the real and imaginary parts of one complex transform, and
-//! the 2^D pattern convolutions share their common transforms
-//! (`convolve_pair`).
+//! together as the real and imaginary parts of one complex transform.
 //!
 //! Grids and transforms are single precision: the grid's interpolation error
 //! (~1e-3 relative at the default spacing) is far above f32 round-off, and f32
@@ -47,14 +52,18 @@ const TILE: usize = 32;
 /// kernel transforms cached while (m, h) stay the same, buffers reused.
 pub struct Convolver<const D: usize> {
     planner: Planner,
+    /// Plans by line length (2m).
     plans: HashMap<usize, Plans>,
     /// (m, h bits) of the cached kernel transforms.
     kernel_key: Option<(usize, u64)>,
-    /// One transform per pattern, each m^D, pre-scaled by 1 / (2^D m^D).
-    /// Real: they are samples of the transform of a real even kernel.
-    kernel_hat: Vec<f32>,
+    /// The kernel's 2m-point transform is real and even on every axis, so
+    /// (m+1)^D values hold it all: lines along the last axis (the order of
+    /// pass 2), line (a_0, …, a_{D−2}) at index Σ a_k (m+1)^k, pre-scaled by
+    /// 1 / (2m)^D for the unnormalised transforms. Frequency f reads a = f
+    /// for f ≤ m, 2m − f above.
+    kernel_lines: Vec<f32>,
     /// The kernel on [0, m]^D and, in place, its separable cosine
-    /// transform (f64), from which every pattern's transform is read.
+    /// transform (f64), from which the lines above are read.
     kernel_cos: Vec<f64>,
     /// The same array with its axes rotated by one, between axis passes.
     kernel_rot: Vec<f64>,
@@ -63,11 +72,13 @@ pub struct Convolver<const D: usize> {
     plans64: HashMap<usize, Arc<dyn rustfft::Fft<f64>>>,
     /// Per worker: a line of 2m and FFT scratch for the kernel transforms.
     kernel_bufs: Vec<(Vec<C64>, Vec<C64>)>,
-    /// ω^j = e^{−iπj/m} for j < m, rounded to f32, for the data.
-    twiddle32: Vec<C32>,
-    /// 2^(D−1) grids of the shared-transform variants.
-    grids: Vec<C32>,
-    /// Per-worker buffers of the shared-transform passes.
+    /// Pass 1's output: per plane of the last axis, the plane's (2m)^(D−1)
+    /// frequencies (axis 0 fastest).
+    spectra: Vec<C32>,
+    /// Pass 2's output, by tiles of TILE plane frequencies: tile T holds
+    /// m planes × its width, so each worker of pass 2 owns a contiguous run.
+    results: Vec<C32>,
+    /// Per-worker buffers.
     lanes: Vec<Lane>,
 }
 
@@ -88,25 +99,25 @@ impl<const D: usize> Convolver<D> {
             planner: Planner::with_backend(backend),
             plans: HashMap::new(),
             kernel_key: None,
-            kernel_hat: Vec::new(),
+            kernel_lines: Vec::new(),
             kernel_cos: Vec::new(),
             kernel_rot: Vec::new(),
             planner64: rustfft::FftPlanner::new(),
             plans64: HashMap::new(),
             kernel_bufs: Vec::new(),
-            twiddle32: Vec::new(),
-            grids: Vec::new(),
+            spectra: Vec::new(),
+            results: Vec::new(),
             lanes: Vec::new(),
         }
     }
 
     fn prepare(&mut self, m: usize, h: f64) {
-        let total = m.pow(D as u32);
-        if !self.plans.contains_key(&m) {
-            let (fwd, inv) = self.planner.plan(m);
+        let l = 2 * m;
+        if !self.plans.contains_key(&l) {
+            let (fwd, inv) = self.planner.plan(l);
             let scratch_len = fwd.scratch_len().max(inv.scratch_len());
             self.plans.insert(
-                m,
+                l,
                 Plans {
                     fwd,
                     inv,
@@ -114,18 +125,18 @@ impl<const D: usize> Convolver<D> {
                 },
             );
         }
-        let sl = self.plans[&m].scratch_len;
-        // One lane per worker of the plane passes and per variant of the
-        // last-axis pass; the count changes speed only, never the bits.
-        let nv = 1 << (D - 1);
-        let nl = rayon::current_num_threads().clamp(1, m).max(nv);
+        let sl = self.plans[&l].scratch_len;
+        let spec = l.pow(D as u32 - 1);
+        // One lane per worker; the count changes speed only, never the bits.
+        let nl = rayon::current_num_threads().clamp(1, m);
         self.lanes.resize_with(nl, Lane::default);
-        for l in &mut self.lanes {
-            grow(&mut l.tile, TILE * m);
-            grow(&mut l.tile2, TILE * m);
-            grow(&mut l.scratch, sl.max(1));
+        for ln in &mut self.lanes {
+            grow(&mut ln.tile, TILE * l);
+            grow(&mut ln.plane, spec);
+            grow(&mut ln.scratch, sl.max(1));
         }
-        grow(&mut self.grids, nv * total);
+        grow(&mut self.spectra, spec * m);
+        grow(&mut self.results, spec * m);
         let fft2m = self
             .plans64
             .entry(m)
@@ -142,13 +153,6 @@ impl<const D: usize> Convolver<D> {
                 scratch.resize(sl, C64::new(0.0, 0.0));
             }
         }
-        if self.twiddle32.len() != m {
-            self.twiddle32.clear();
-            self.twiddle32.extend((0..m).map(|j| {
-                let t = C64::from_polar(1.0, -std::f64::consts::PI * j as f64 / m as f64);
-                C32::new(t.re as f32, t.im as f32)
-            }));
-        }
         let key = (m, h.to_bits());
         if self.kernel_key != Some(key) {
             self.build_kernel(m, h);
@@ -156,17 +160,15 @@ impl<const D: usize> Convolver<D> {
         }
     }
 
-    /// The 2^D pattern kernels' transforms. The aperiodic convolution is a
-    /// circular one of length 2m on the kernel k(r) = K(r) for |r_k| < m
-    /// (0 at r_k = ±m), and pattern s's transform is the 2m-point transform
-    /// of k at the frequencies 2q + s. k is real and even on every axis, so
-    /// that transform is real and even: a cosine transform of k on [0, m]^D,
+    /// The kernel's transform. The aperiodic convolution is a circular one
+    /// of length 2m on the kernel k(r) = K(r) for |r_k| < m (0 at
+    /// r_k = ±m). k is real and even on every axis, so its 2m-point
+    /// transform is real and even: a cosine transform of k on [0, m]^D,
     /// separable, one axis at a time. This evaluates (m+1)^D kernel values
-    /// and transforms (m+1)^(D−1) lines per axis, where 2^D complex FFTs of
-    /// m^D would transform 2^D · D · m^(D−1) lines. Done in f64, rounded once.
+    /// and transforms (m+1)^(D−1) lines per axis, where a complex FFT of
+    /// (2m)^D would evaluate and transform 2^D times as much. Done in f64,
+    /// rounded once.
     fn build_kernel(&mut self, m: usize, h: f64) {
-        let total = m.pow(D as u32);
-        let npat = 1usize << D;
         let e = m + 1;
         let ne = e.pow(D as u32);
         let h2 = h * h;
@@ -253,27 +255,18 @@ impl<const D: usize> Convolver<D> {
                 });
             std::mem::swap(&mut self.kernel_cos, &mut self.kernel_rot);
         }
-        // Pattern s at frequency q reads the cosine transform at 2q + s,
-        // folded into [0, m] by evenness.
-        let scale = 1.0 / (npat as f64 * total as f64);
-        let fold = |f: usize| if f <= m { f } else { 2 * m - f };
+        // Lines along the last axis: entry li·e + a_last of line
+        // li = Σ_{k<D−1} a_k e^k is the transform at (a_0, …, a_last).
+        let scale = 1.0 / ((2 * m) as f64).powi(D as i32);
         let cos = &self.kernel_cos;
-        self.kernel_hat.resize(total * npat, 0.0);
-        self.kernel_hat
-            .par_chunks_mut(m)
+        let stride = ne / e;
+        self.kernel_lines.resize(ne, 0.0);
+        self.kernel_lines
+            .par_chunks_mut(e)
             .enumerate()
-            .for_each(|(line, out)| {
-                let s = line / (total / m);
-                let mut rest = line % (total / m);
-                let mut base = 0;
-                let mut mult = e;
-                for k in 1..D {
-                    base += fold(2 * (rest % m) + (s >> k & 1)) * mult;
-                    rest /= m;
-                    mult *= e;
-                }
-                for (q0, o) in out.iter_mut().enumerate() {
-                    *o = (cos[base + fold(2 * q0 + (s & 1))] * scale) as f32;
+            .for_each(|(li, out)| {
+                for (al, o) in out.iter_mut().enumerate() {
+                    *o = (cos[li + al * stride] * scale) as f32;
                 }
             });
     }
@@ -293,231 +286,218 @@ impl<const D: usize> Convolver<D> {
     }
 }
 
-/// Buffers of one worker of the shared-transform passes.
+/// Buffers of one worker.
 #[derive(Default)]
 struct Lane {
+    /// Up to TILE lines of 2m being transformed.
     tile: Vec<C32>,
-    tile2: Vec<C32>,
+    /// One plane's (2m)^(D−1) frequencies (pass 3).
+    plane: Vec<C32>,
     scratch: Vec<C32>,
 }
 
-/// ω^{j_axis} of node `node` of a plane (axis 0 fastest).
+/// Frequency a ∈ [0, m] holding the value of an even function's 2m-point
+/// transform at frequency f.
 #[inline]
-fn plane_index(node: usize, m: usize, axis: usize) -> usize {
-    if axis == 0 {
-        node % m
+fn fold(f: usize, m: usize) -> usize {
+    if f <= m {
+        f
     } else {
-        node / m % m
+        2 * m - f
     }
 }
 
-/// FFT along `axis` (< D − 1) of one plane of m^(D−1) nodes.
-fn plane_fft(pl: &mut [C32], m: usize, axis: usize, fft: &dyn LineFft, lane: &mut Lane) {
-    if axis == 0 {
-        fft.process(pl, &mut lane.scratch);
-    } else {
-        last_axis(pl, m, m, fft, &mut lane.tile, &mut lane.scratch);
+/// Forward transform along the strided axis of `pl` (rows of `l = 2m`
+/// nodes, the first m rows data, the rest zero padding, never read): every
+/// column of l rows is gathered into a tile, padded, transformed and
+/// written back, all l rows.
+fn pad_columns(pl: &mut [C32], m: usize, fft: &dyn LineFft, lane: &mut Lane) {
+    let l = 2 * m;
+    let mut c0 = 0;
+    while c0 < l {
+        let t = TILE.min(l - c0);
+        let tile = &mut lane.tile[..t * l];
+        for j in 0..m {
+            for (u, v) in pl[j * l + c0..j * l + c0 + t].iter().enumerate() {
+                tile[u * l + j] = *v;
+            }
+        }
+        for line in tile.chunks_mut(l) {
+            line[m..].fill(C32::new(0.0, 0.0));
+        }
+        fft.process(tile, &mut lane.scratch);
+        for j in 0..l {
+            for (u, v) in pl[j * l + c0..j * l + c0 + t].iter_mut().enumerate() {
+                *v = tile[u * l + j];
+            }
+        }
+        c0 += t;
+    }
+}
+
+/// Inverse of [`pad_columns`]: every column of l rows transformed, the
+/// first m rows written back (the rest is the padding's image, not needed).
+fn unpad_columns(pl: &mut [C32], m: usize, fft: &dyn LineFft, lane: &mut Lane) {
+    let l = 2 * m;
+    let mut c0 = 0;
+    while c0 < l {
+        let t = TILE.min(l - c0);
+        let tile = &mut lane.tile[..t * l];
+        for j in 0..l {
+            for (u, v) in pl[j * l + c0..j * l + c0 + t].iter().enumerate() {
+                tile[u * l + j] = *v;
+            }
+        }
+        fft.process(tile, &mut lane.scratch);
+        for j in 0..m {
+            for (u, v) in pl[j * l + c0..j * l + c0 + t].iter_mut().enumerate() {
+                *v = tile[u * l + j];
+            }
+        }
+        c0 += t;
     }
 }
 
 impl<const D: usize> Convolver<D> {
-    /// The 2^D pattern convolutions of one channel pair with their common
-    /// transforms shared. Patterns that agree on the twiddles of
-    /// axes 0..k share their transforms along those axes, so the forward
-    /// pass branches (2 variants after axis 0, 4 after axis 1, …) and the
-    /// inverse pass merges in the same tree: 28 line transforms per node
-    /// line in 3D instead of 48, 12 instead of 16 in 2D, and each grid is
-    /// read and written three times instead of three times per pattern.
+    /// Convolves channels c0 and c0 + 1 (if any) in three passes.
     ///
-    /// Pass 1, by planes (fixed last index): pack the channel pair, then per
-    /// plane axis k copy each variant with the twiddle ω^{j_k} and transform
-    /// both along k. Pass 2, per variant: along the last axis, the plain and
-    /// the twiddled line are transformed, multiplied by their pattern's
-    /// kernel, transformed back, untwiddled and summed. Pass 3, by planes:
-    /// back along the plane axes in reverse, untwiddling and summing pairs,
-    /// then the channel pair is added to φ. Each plane and each variant is
-    /// computed alone, so the bits do not depend on how the work is split.
-    /// In 1D there are no plane axes: pass 2 does the two patterns alone.
+    /// Pass 1, by planes of the last axis: pack the channel pair as complex
+    /// values, then transform each plane along its D − 1 axes (rows of 2m,
+    /// the upper half zero; in 3D then the columns, only their first m
+    /// entries data). Pass 2, by tiles of plane frequencies: gather each
+    /// line along the last axis, pad it to 2m, transform, multiply by the
+    /// kernel, transform back and keep its first m values. Pass 3, by
+    /// planes: back along the plane axes, keeping the first m of each line,
+    /// and add the channel pair to φ. Each plane and each line is computed
+    /// alone, so the bits do not depend on how the work is split.
     fn convolve_pair(&mut self, m: usize, nch: usize, c0: usize, q: &[f64], phi: &mut [f64]) {
-        let total = m.pow(D as u32);
-        let plane = total / m;
-        let nv = 1usize << (D - 1);
-        let c1 = (c0 + 1 < nch).then_some(c0 + 1);
-        let plans = &self.plans[&m];
-        let (fwd, inv) = (&*plans.fwd, &*plans.inv);
-        let tw = &self.twiddle32;
-        let kernel_hat = &self.kernel_hat;
-        let lanes = &mut self.lanes;
-        let grids = &mut self.grids[..nv * total];
-        let nl = rayon::current_num_threads().clamp(1, m);
-        let per = m.div_ceil(nl);
-        // Pass 1 and pass 3 work on the same groups of planes.
-        type PlaneFn<'a> = dyn Fn(usize, &mut [&mut [C32]; 4], &mut [f64], &mut Lane) + Sync + 'a;
-        let by_planes = |grids: &mut [C32], phi: &mut [f64], lanes: &mut [Lane], f: &PlaneFn| {
-            let chunk = plane * per;
-            let (g01, g23) = grids.split_at_mut(2.min(nv) * total);
-            let (g0, g1) = g01.split_at_mut(total);
-            let phis = phi.par_chunks_mut(chunk * nch);
-            if nv == 1 {
-                g0.par_chunks_mut(chunk)
-                    .zip(phis)
-                    .zip(lanes.par_iter_mut())
-                    .enumerate()
-                    .for_each(|(grp, ((a, ph), lane))| {
-                        let mut gv: [&mut [C32]; 4] = [a, &mut [], &mut [], &mut []];
-                        f(grp * per, &mut gv, ph, lane);
-                    });
-            } else if nv == 2 {
-                g0.par_chunks_mut(chunk)
-                    .zip(g1.par_chunks_mut(chunk))
-                    .zip(phis)
-                    .zip(lanes.par_iter_mut())
-                    .enumerate()
-                    .for_each(|(grp, (((a, b), ph), lane))| {
-                        let mut gv: [&mut [C32]; 4] = [a, b, &mut [], &mut []];
-                        f(grp * per, &mut gv, ph, lane);
-                    });
-            } else {
-                let (g2, g3) = g23.split_at_mut(total);
-                g0.par_chunks_mut(chunk)
-                    .zip(g1.par_chunks_mut(chunk))
-                    .zip(g2.par_chunks_mut(chunk).zip(g3.par_chunks_mut(chunk)))
-                    .zip(phis)
-                    .zip(lanes.par_iter_mut())
-                    .enumerate()
-                    .for_each(|(grp, ((((a, b), (c, d)), ph), lane))| {
-                        let mut gv: [&mut [C32]; 4] = [a, b, c, d];
-                        f(grp * per, &mut gv, ph, lane);
-                    });
-            }
+        let l = 2 * m;
+        let e = m + 1;
+        // Plane: frequencies of one plane; nodes: its data nodes.
+        let spec = l.pow(D as u32 - 1);
+        let nodes = m.pow(D as u32 - 1);
+        // A plane's data: `rows` rows of `len` nodes, `stride` apart.
+        let (rows, len, stride) = match D {
+            1 => (1, 1, 1),
+            2 => (1, m, l),
+            _ => (m, m, l),
         };
+        let c1 = (c0 + 1 < nch).then_some(c0 + 1);
+        let plans = &self.plans[&l];
+        let (fwd, inv) = (&*plans.fwd, &*plans.inv);
+        let kernel = &self.kernel_lines;
+        let lanes = &mut self.lanes;
+        let nl = lanes.len();
+        let per = m.div_ceil(nl);
+        let spectra = &mut self.spectra[..spec * m];
+        let results = &mut self.results[..spec * m];
+
         // Pass 1.
-        by_planes(grids, phi, lanes, &|p0, gv, _phi, lane| {
-            let planes = gv[0].len() / plane;
-            for k in 0..planes {
-                let off = k * plane;
-                let p = p0 + k;
-                for (node, o) in gv[0][off..off + plane].iter_mut().enumerate() {
-                    let at = (p * plane + node) * nch;
-                    let im = c1.map_or(0.0, |c| q[at + c] as f32);
-                    *o = C32::new(q[at + c0] as f32, im);
-                }
-                let mut nvar = 1;
-                for axis in 0..D - 1 {
-                    for v in 0..nvar {
-                        let (lo, hi) = gv.split_at_mut(v + nvar);
-                        let src = &mut lo[v][off..off + plane];
-                        let dst = &mut hi[0][off..off + plane];
-                        for (node, (d, s)) in dst.iter_mut().zip(src.iter()).enumerate() {
-                            *d = s * tw[plane_index(node, m, axis)];
-                        }
-                        plane_fft(src, m, axis, fwd, lane);
-                        plane_fft(dst, m, axis, fwd, lane);
-                    }
-                    nvar *= 2;
-                }
-            }
-        });
-        // Pass 2.
-        grids
-            .par_chunks_mut(total)
-            .zip(lanes[..nv].par_iter_mut())
+        spectra
+            .par_chunks_mut(spec * per)
+            .zip(lanes.par_iter_mut())
             .enumerate()
-            .for_each(|(v, (g, lane))| {
-                let k0 = &kernel_hat[v * total..(v + 1) * total];
-                let s1 = v | nv;
-                let k1 = &kernel_hat[s1 * total..(s1 + 1) * total];
-                let mut i0 = 0;
-                while i0 < plane {
-                    let t = TILE.min(plane - i0);
-                    let (a, b) = (&mut lane.tile[..t * m], &mut lane.tile2[..t * m]);
-                    for j in 0..m {
-                        let row = &g[j * plane + i0..j * plane + i0 + t];
-                        for (u, x) in row.iter().enumerate() {
-                            a[u * m + j] = *x;
-                            b[u * m + j] = x * tw[j];
+            .for_each(|(grp, (chunk, lane))| {
+                for (k, pl) in chunk.chunks_mut(spec).enumerate() {
+                    let first = (grp * per + k) * nodes;
+                    for r in 0..rows {
+                        let row = &mut pl[r * stride..r * stride + stride];
+                        let src = &q[(first + r * len) * nch..(first + (r + 1) * len) * nch];
+                        for (o, x) in row.iter_mut().zip(src.chunks_exact(nch)) {
+                            let im = c1.map_or(0.0, |c| x[c] as f32);
+                            *o = C32::new(x[c0] as f32, im);
                         }
+                        row[len..].fill(C32::new(0.0, 0.0));
                     }
-                    fwd.process(a, &mut lane.scratch);
-                    fwd.process(b, &mut lane.scratch);
-                    for j in 0..m {
-                        let r0 = &k0[j * plane + i0..j * plane + i0 + t];
-                        let r1 = &k1[j * plane + i0..j * plane + i0 + t];
-                        for (u, (x0, x1)) in r0.iter().zip(r1).enumerate() {
-                            a[u * m + j] *= x0;
-                            b[u * m + j] *= x1;
-                        }
+                    if D >= 2 {
+                        fwd.process(&mut pl[..rows * l], &mut lane.scratch);
                     }
-                    inv.process(a, &mut lane.scratch);
-                    inv.process(b, &mut lane.scratch);
-                    for j in 0..m {
-                        let tc = tw[j].conj();
-                        let row = &mut g[j * plane + i0..j * plane + i0 + t];
-                        for (u, x) in row.iter_mut().enumerate() {
-                            *x = a[u * m + j] + b[u * m + j] * tc;
-                        }
+                    if D == 3 {
+                        pad_columns(pl, m, fwd, lane);
                     }
-                    i0 += t;
                 }
             });
-        // Pass 3.
-        by_planes(grids, phi, lanes, &|_p0, gv, ph, lane| {
-            let planes = gv[0].len() / plane;
-            for k in 0..planes {
-                let off = k * plane;
-                let mut nvar = nv;
-                for axis in (0..D - 1).rev() {
-                    nvar /= 2;
-                    for v in 0..nvar {
-                        let (lo, hi) = gv.split_at_mut(v + nvar);
-                        let dst = &mut lo[v][off..off + plane];
-                        let src = &mut hi[0][off..off + plane];
-                        plane_fft(dst, m, axis, inv, lane);
-                        plane_fft(src, m, axis, inv, lane);
-                        for (node, (d, s)) in dst.iter_mut().zip(src.iter()).enumerate() {
-                            *d += s * tw[plane_index(node, m, axis)].conj();
+
+        // Pass 2.
+        let ntiles = spec.div_ceil(TILE);
+        let tpg = ntiles.div_ceil(nl);
+        let spectra = &*spectra;
+        results
+            .par_chunks_mut(tpg * TILE * m)
+            .zip(lanes.par_iter_mut())
+            .enumerate()
+            .for_each(|(grp, (chunk, lane))| {
+                for (k, blk) in chunk.chunks_mut(TILE * m).enumerate() {
+                    let i0 = (grp * tpg + k) * TILE;
+                    let t = blk.len() / m;
+                    let tile = &mut lane.tile[..t * l];
+                    for j in 0..m {
+                        let row = &spectra[j * spec + i0..j * spec + i0 + t];
+                        for (u, x) in row.iter().enumerate() {
+                            tile[u * l + j] = *x;
+                        }
+                    }
+                    for line in tile.chunks_mut(l) {
+                        line[m..].fill(C32::new(0.0, 0.0));
+                    }
+                    fwd.process(tile, &mut lane.scratch);
+                    for (u, line) in tile.chunks_mut(l).enumerate() {
+                        let i = i0 + u;
+                        let li = match D {
+                            1 => 0,
+                            2 => fold(i, m),
+                            _ => fold(i % l, m) + fold(i / l, m) * e,
+                        };
+                        let kl = &kernel[li * e..(li + 1) * e];
+                        let (lo, hi) = line.split_at_mut(e);
+                        for (x, k) in lo.iter_mut().zip(kl) {
+                            *x *= k;
+                        }
+                        for (x, k) in hi.iter_mut().zip(kl[1..m].iter().rev()) {
+                            *x *= k;
+                        }
+                    }
+                    inv.process(tile, &mut lane.scratch);
+                    for j in 0..m {
+                        for (u, x) in blk[j * t..(j + 1) * t].iter_mut().enumerate() {
+                            *x = tile[u * l + j];
                         }
                     }
                 }
-                let out = &mut ph[off * nch..(off + plane) * nch];
-                for (node, x) in gv[0][off..off + plane].iter().enumerate() {
-                    out[node * nch + c0] += x.re as f64;
-                    if let Some(c) = c1 {
-                        out[node * nch + c] += x.im as f64;
-                    }
-                }
-            }
-        });
-    }
-}
+            });
 
-/// FFT along the slowest axis of `work` (m lines of `stride` nodes), a tile
-/// of lines at a time: gather, transform, scatter.
-fn last_axis(
-    work: &mut [C32],
-    m: usize,
-    stride: usize,
-    fft: &dyn LineFft,
-    tile: &mut [C32],
-    scratch: &mut [C32],
-) {
-    let mut i0 = 0;
-    while i0 < stride {
-        let t = TILE.min(stride - i0);
-        for j in 0..m {
-            let row = &work[j * stride + i0..j * stride + i0 + t];
-            for (u, v) in row.iter().enumerate() {
-                tile[u * m + j] = *v;
-            }
-        }
-        fft.process(&mut tile[..t * m], scratch);
-        for j in 0..m {
-            let row = &mut work[j * stride + i0..j * stride + i0 + t];
-            for (u, v) in row.iter_mut().enumerate() {
-                *v = tile[u * m + j];
-            }
-        }
-        i0 += t;
+        // Pass 3.
+        let results = &*results;
+        phi.par_chunks_mut(nodes * nch * per)
+            .zip(lanes.par_iter_mut())
+            .enumerate()
+            .for_each(|(grp, (chunk, lane))| {
+                for (k, out) in chunk.chunks_mut(nodes * nch).enumerate() {
+                    let p = grp * per + k;
+                    let mut pl = std::mem::take(&mut lane.plane);
+                    for (tidx, blk) in results.chunks(TILE * m).enumerate() {
+                        let t = blk.len() / m;
+                        pl[tidx * TILE..tidx * TILE + t].copy_from_slice(&blk[p * t..(p + 1) * t]);
+                    }
+                    if D == 3 {
+                        unpad_columns(&mut pl[..spec], m, inv, lane);
+                    }
+                    if D >= 2 {
+                        inv.process(&mut pl[..rows * l], &mut lane.scratch);
+                    }
+                    for r in 0..rows {
+                        let row = &pl[r * stride..r * stride + len];
+                        let dst = &mut out[r * len * nch..(r + 1) * len * nch];
+                        for (o, x) in dst.chunks_exact_mut(nch).zip(row) {
+                            o[c0] += x.re as f64;
+                            if let Some(c) = c1 {
+                                o[c] += x.im as f64;
+                            }
+                        }
+                    }
+                    lane.plane = pl;
+                }
+            });
     }
 }
 

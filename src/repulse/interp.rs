@@ -200,15 +200,16 @@ const FFT_COST: &[(usize, f64)] = &[
 ];
 
 /// Grid side for at least `m` nodes per side in `dim` dimensions: the size
-/// in [m, 1.25 m] with the least measured cost m'^dim × cost(m'), so a
-/// slightly finer grid is taken when its transforms are faster. Beyond the
-/// table, the smallest 5-smooth size.
+/// m' in [m, 1.25 m] with the least measured cost m'^dim × cost(2m'), since
+/// the convolution transforms lines of 2m' (so a slightly finer grid is
+/// taken when its transforms are faster). Beyond the table, the smallest
+/// 5-smooth size.
 pub fn fft_size(m: usize, dim: usize) -> usize {
     let cap = m + m / 4;
     let best = FFT_COST
         .iter()
-        .filter(|&&(n, _)| n >= m && n <= cap)
-        .map(|&(n, c)| (n, (n as f64).powi(dim as i32) * c))
+        .filter(|&&(n, _)| n % 2 == 0 && n / 2 >= m && n / 2 <= cap)
+        .map(|&(n, c)| (n / 2, ((n / 2) as f64).powi(dim as i32) * c))
         .min_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
     match best {
         Some((n, _)) => n,

@@ -8,7 +8,7 @@ mod fftw;
 mod grid;
 pub mod interp;
 
-pub use conv::Convolver;
+pub use conv::{tsne_kernel, Convolver};
 pub use exact::{exact_repulsion, ExactRepulsion};
 pub use fft::Backend as FftBackend;
 pub use grid::{grid_shape, GridRepulsion, GridShape, PhaseTimes};
