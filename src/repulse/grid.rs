@@ -144,7 +144,7 @@ impl<const D: usize> Repulsion<D> for GridRepulsion<D> {
         self.last_shape = Some(shape);
         let total = m.pow(D as u32);
         let inv_h = 1.0 / h;
-        let fmax = (m - 3) as f64;
+        let fmax = m - 3;
         // Charges use coordinates centred on the box: smaller magnitudes keep
         // the cancellation in Z's assembly small.
         let mut centre = [0.0; D];
@@ -163,7 +163,8 @@ impl<const D: usize> Repulsion<D> for GridRepulsion<D> {
                     let mut id = 0usize;
                     for a in (0..D).rev() {
                         let x = 1.0 + (p[a] - lo[a]) * inv_h;
-                        let f = x.floor().min(fmax) as usize;
+                        // x ≥ 1, so truncation is the floor (and no libm call).
+                        let f = (x as usize).min(fmax);
                         id = id * m + f;
                     }
                     *cell = id as u32;
@@ -246,7 +247,7 @@ impl<const D: usize> Repulsion<D> for GridRepulsion<D> {
             let gx = &self.gx;
             let yc = &self.yc;
             pieces.into_par_iter().for_each(|(first, p0, p1, piece)| {
-                spread::<D>(&gx[p0..p1], &yc[p0..p1], m, nch, first, piece);
+                spread::<D>(&gx[p0..p1], &yc[p0..p1], m, first, piece);
             });
         }
         let t2 = std::time::Instant::now();
@@ -274,7 +275,7 @@ impl<const D: usize> Repulsion<D> for GridRepulsion<D> {
                 .for_each(|(c, (fs, zs))| {
                     for k in 0..fs.len() {
                         let i = c * CHUNK + k;
-                        let v = gather::<D>(&gx[i], m, nch, phi);
+                        let v = gather::<D>(&gx[i], m, phi);
                         let yi = &yc[i];
                         let mut yy = 0.0;
                         let mut ydot = 0.0;
@@ -314,76 +315,90 @@ impl<const D: usize> Repulsion<D> for GridRepulsion<D> {
 /// Floor cell and cubic weights of one point along each axis.
 #[inline(always)]
 fn axis_weights<const D: usize>(gx: &[f64; D], m: usize) -> ([usize; D], [[f64; 4]; D]) {
-    let fmax = (m - 3) as f64;
     let mut f = [0usize; D];
     let mut w = [[0.0; 4]; D];
     for a in 0..D {
-        let fl = gx[a].floor().clamp(1.0, fmax);
-        f[a] = fl as usize;
-        w[a] = cubic_weights(gx[a] - fl);
+        // gx ≥ 1, so truncation is the floor (and no libm call).
+        f[a] = (gx[a] as usize).clamp(1, m - 3);
+        w[a] = cubic_weights(gx[a] - f[a] as f64);
     }
     (f, w)
 }
 
+/// Calls `row(node, weight)` for each of the 4^(D−1) rows of a point's
+/// stencil: `node` is the row's first node (axis 0 fastest, the last axis
+/// counted from plane `first`), `weight` the product of the other axes'
+/// weights. Rows run along axis 0, so the 4 nodes of a row (and their
+/// channels) are contiguous and the inner loops unroll.
+#[inline(always)]
+fn stencil_rows<const D: usize>(
+    f: &[usize; D],
+    w: &[[f64; 4]; D],
+    m: usize,
+    first: usize,
+    mut row: impl FnMut(usize, f64),
+) {
+    if D == 1 {
+        row(f[0] - 1 - first, 1.0);
+        return;
+    }
+    for t in 0..(1usize << (2 * (D - 1))) {
+        let mut wt = 1.0;
+        let mut node = f[0] - 1;
+        let mut stride = m;
+        for a in 1..D {
+            let ta = (t >> (2 * (a - 1))) & 3;
+            wt *= w[a][ta];
+            let n = f[a] + ta - 1;
+            node += if a + 1 == D { n - first } else { n } * stride;
+            stride *= m;
+        }
+        row(node, wt);
+    }
+}
+
 /// Spreads the charges (1, y) of sorted points onto `piece`, which holds the
-/// planes `first..` of the last axis (values interleaved by channel).
+/// planes `first..` of the last axis (D + 1 values per node, by channel).
 fn spread<const D: usize>(
     gx: &[[f64; D]],
     yc: &[[f64; D]],
     m: usize,
-    nch: usize,
     first: usize,
     piece: &mut [f64],
 ) {
-    let plane_nodes = m.pow(D as u32 - 1);
+    let nch = D + 1;
     let mut charge = [0.0; 4];
+    charge[0] = 1.0;
     for (p, y) in gx.iter().zip(yc) {
         let (f, w) = axis_weights::<D>(p, m);
-        charge[0] = 1.0;
         charge[1..=D].copy_from_slice(y);
-        for t in 0..(1usize << (2 * D)) {
-            let mut wt = 1.0;
-            let mut inplane = 0usize;
-            let mut stride = 1usize;
-            let mut lastn = 0usize;
-            for a in 0..D {
-                let ta = (t >> (2 * a)) & 3;
-                wt *= w[a][ta];
-                let node = f[a] + ta - 1;
-                if a + 1 == D {
-                    lastn = node;
-                } else {
-                    inplane += node * stride;
-                    stride *= m;
+        stencil_rows::<D>(&f, &w, m, first, |node, wt| {
+            let row = &mut piece[node * nch..(node + 4) * nch];
+            for (t0, vals) in row.chunks_exact_mut(nch).enumerate() {
+                let wt = wt * w[0][t0];
+                for (v, c) in vals.iter_mut().zip(&charge) {
+                    *v += wt * c;
                 }
             }
-            let base = ((lastn - first) * plane_nodes + inplane) * nch;
-            for c in 0..nch {
-                piece[base + c] += wt * charge[c];
-            }
-        }
+        });
     }
 }
 
-/// Interpolates the nch potentials at one point.
+/// Interpolates the D + 1 potentials at one point.
 #[inline]
-fn gather<const D: usize>(gx: &[f64; D], m: usize, nch: usize, phi: &[f64]) -> [f64; 4] {
+fn gather<const D: usize>(gx: &[f64; D], m: usize, phi: &[f64]) -> [f64; 4] {
+    let nch = D + 1;
     let (f, w) = axis_weights::<D>(gx, m);
     let mut v = [0.0; 4];
-    for t in 0..(1usize << (2 * D)) {
-        let mut wt = 1.0;
-        let mut idx = 0usize;
-        let mut stride = 1usize;
-        for a in 0..D {
-            let ta = (t >> (2 * a)) & 3;
-            wt *= w[a][ta];
-            idx += (f[a] + ta - 1) * stride;
-            stride *= m;
+    stencil_rows::<D>(&f, &w, m, 0, |node, wt| {
+        let row = &phi[node * nch..(node + 4) * nch];
+        for (t0, vals) in row.chunks_exact(nch).enumerate() {
+            let wt = wt * w[0][t0];
+            for (a, x) in v.iter_mut().zip(vals) {
+                *a += wt * x;
+            }
         }
-        for c in 0..nch {
-            v[c] += wt * phi[idx * nch + c];
-        }
-    }
+    });
     v
 }
 
