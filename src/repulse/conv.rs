@@ -307,6 +307,61 @@ fn fold(f: usize, m: usize) -> usize {
     }
 }
 
+/// tile[u·l + j] = src[j·stride + u] for j < rows, u < t: rows of the grid
+/// into lines of the tile, four rows at a time so each line gets 32
+/// contiguous bytes per step rather than 8.
+#[inline]
+fn gather_lines(src: &[C32], stride: usize, rows: usize, t: usize, tile: &mut [C32], l: usize) {
+    let mut j = 0;
+    while j + 4 <= rows {
+        let r0 = &src[j * stride..j * stride + t];
+        let r1 = &src[(j + 1) * stride..(j + 1) * stride + t];
+        let r2 = &src[(j + 2) * stride..(j + 2) * stride + t];
+        let r3 = &src[(j + 3) * stride..(j + 3) * stride + t];
+        for (u, line) in tile.chunks_exact_mut(l).take(t).enumerate() {
+            let d = &mut line[j..j + 4];
+            d[0] = r0[u];
+            d[1] = r1[u];
+            d[2] = r2[u];
+            d[3] = r3[u];
+        }
+        j += 4;
+    }
+    for j in j..rows {
+        let r = &src[j * stride..j * stride + t];
+        for (line, v) in tile.chunks_exact_mut(l).zip(r) {
+            line[j] = *v;
+        }
+    }
+}
+
+/// dst[j·stride + u] = tile[u·l + j] for j < rows, u < t: the inverse of
+/// [`gather_lines`].
+#[inline]
+fn scatter_lines(tile: &[C32], l: usize, rows: usize, t: usize, dst: &mut [C32], stride: usize) {
+    let mut j = 0;
+    while j + 4 <= rows {
+        let (a, rest) = dst[j * stride..].split_at_mut(stride);
+        let (b, rest) = rest.split_at_mut(stride);
+        let (c, rest) = rest.split_at_mut(stride);
+        let d = &mut rest[..t];
+        for (u, line) in tile.chunks_exact(l).take(t).enumerate() {
+            let s = &line[j..j + 4];
+            a[u] = s[0];
+            b[u] = s[1];
+            c[u] = s[2];
+            d[u] = s[3];
+        }
+        j += 4;
+    }
+    for j in j..rows {
+        let r = &mut dst[j * stride..j * stride + t];
+        for (line, v) in tile.chunks_exact(l).zip(r) {
+            *v = line[j];
+        }
+    }
+}
+
 /// Forward transform along the strided axis of `pl` (rows of `l = 2m`
 /// nodes, the first m rows data, the rest zero padding, never read): every
 /// column of l rows is gathered into a tile, padded, transformed and
@@ -317,20 +372,12 @@ fn pad_columns(pl: &mut [C32], m: usize, fft: &dyn LineFft, lane: &mut Lane) {
     while c0 < l {
         let t = TILE.min(l - c0);
         let tile = &mut lane.tile[..t * l];
-        for j in 0..m {
-            for (u, v) in pl[j * l + c0..j * l + c0 + t].iter().enumerate() {
-                tile[u * l + j] = *v;
-            }
-        }
+        gather_lines(&pl[c0..], l, m, t, tile, l);
         for line in tile.chunks_mut(l) {
             line[m..].fill(C32::new(0.0, 0.0));
         }
         fft.process(tile, &mut lane.scratch);
-        for j in 0..l {
-            for (u, v) in pl[j * l + c0..j * l + c0 + t].iter_mut().enumerate() {
-                *v = tile[u * l + j];
-            }
-        }
+        scatter_lines(tile, l, l, t, &mut pl[c0..], l);
         c0 += t;
     }
 }
@@ -343,17 +390,9 @@ fn unpad_columns(pl: &mut [C32], m: usize, fft: &dyn LineFft, lane: &mut Lane) {
     while c0 < l {
         let t = TILE.min(l - c0);
         let tile = &mut lane.tile[..t * l];
-        for j in 0..l {
-            for (u, v) in pl[j * l + c0..j * l + c0 + t].iter().enumerate() {
-                tile[u * l + j] = *v;
-            }
-        }
+        gather_lines(&pl[c0..], l, l, t, tile, l);
         fft.process(tile, &mut lane.scratch);
-        for j in 0..m {
-            for (u, v) in pl[j * l + c0..j * l + c0 + t].iter_mut().enumerate() {
-                *v = tile[u * l + j];
-            }
-        }
+        scatter_lines(tile, l, m, t, &mut pl[c0..], l);
         c0 += t;
     }
 }
@@ -431,12 +470,7 @@ impl<const D: usize> Convolver<D> {
                     let i0 = (grp * tpg + k) * TILE;
                     let t = blk.len() / m;
                     let tile = &mut lane.tile[..t * l];
-                    for j in 0..m {
-                        let row = &spectra[j * spec + i0..j * spec + i0 + t];
-                        for (u, x) in row.iter().enumerate() {
-                            tile[u * l + j] = *x;
-                        }
-                    }
+                    gather_lines(&spectra[i0..], spec, m, t, tile, l);
                     for line in tile.chunks_mut(l) {
                         line[m..].fill(C32::new(0.0, 0.0));
                     }
@@ -458,11 +492,7 @@ impl<const D: usize> Convolver<D> {
                         }
                     }
                     inv.process(tile, &mut lane.scratch);
-                    for j in 0..m {
-                        for (u, x) in blk[j * t..(j + 1) * t].iter_mut().enumerate() {
-                            *x = tile[u * l + j];
-                        }
-                    }
+                    scatter_lines(tile, l, m, t, blk, t);
                 }
             });
 

@@ -256,9 +256,11 @@ impl<const D: usize> Repulsion<D> for GridRepulsion<D> {
         self.conv.convolve(m, h, nch, &self.q, &mut self.phi);
         let t3 = std::time::Instant::now();
 
-        // K on in-stencil offsets e ∈ {0..3}^D, by ‖e‖² ≤ 27.
-        let mut kself = [0.0; 28];
-        for (r2, k) in kself.iter_mut().enumerate() {
+        // K on in-stencil offsets e ∈ {0..3}^D, entry Σ e_k 4^k (axis 0
+        // fastest, as self_term reads it).
+        let mut kself = [0.0; 64];
+        for (t, k) in kself.iter_mut().enumerate().take(1 << (2 * D)) {
+            let r2: usize = (0..D).map(|a| ((t >> (2 * a)) & 3).pow(2)).sum();
             let w = 1.0 / (1.0 + h * h * r2 as f64);
             *k = w * w;
         }
@@ -407,7 +409,7 @@ fn gather<const D: usize>(gx: &[f64; D], m: usize, phi: &[f64]) -> [f64; 4] {
 /// offset a − b per axis, u_k(e) = Σ_a W_a W_{a+e}, so that
 /// s = Σ_{e ∈ {0..3}^D} Π_k c(e_k) u_k(e_k) K(e), with c(0) = 1, c(e > 0) = 2.
 #[inline]
-fn self_term<const D: usize>(gx: &[f64; D], m: usize, kself: &[f64; 28]) -> f64 {
+fn self_term<const D: usize>(gx: &[f64; D], m: usize, kself: &[f64; 64]) -> f64 {
     let (_, w) = axis_weights::<D>(gx, m);
     let mut u = [[0.0; 4]; D];
     for (uk, wk) in u.iter_mut().zip(&w) {
@@ -416,16 +418,16 @@ fn self_term<const D: usize>(gx: &[f64; D], m: usize, kself: &[f64; 28]) -> f64 
             *ue = if e == 0 { s } else { 2.0 * s };
         }
     }
+    // By rows of axis 0: four independent products per row, so the sum is
+    // not one chain of 4^D dependent additions.
     let mut total = 0.0;
-    for t in 0..(1usize << (2 * D)) {
+    for (t, row) in kself.chunks_exact(4).take(1 << (2 * (D - 1))).enumerate() {
         let mut prod = 1.0;
-        let mut r2 = 0;
-        for (k, uk) in u.iter().enumerate() {
-            let e = (t >> (2 * k)) & 3;
-            prod *= uk[e];
-            r2 += e * e;
+        for (k, uk) in u.iter().enumerate().skip(1) {
+            prod *= uk[(t >> (2 * (k - 1))) & 3];
         }
-        total += prod * kself[r2];
+        let u0 = &u[0];
+        total += prod * (u0[0] * row[0] + u0[1] * row[1] + u0[2] * row[2] + u0[3] * row[3]);
     }
     total
 }
