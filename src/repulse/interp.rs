@@ -203,7 +203,7 @@ const FFT_COST: &[(usize, f64)] = &[
 /// m' in [m, 1.25 m] with the least measured cost m'^dim × cost(2m'), since
 /// the convolution transforms lines of 2m' (so a slightly finer grid is
 /// taken when its transforms are faster). Beyond the table, the smallest
-/// 5-smooth size.
+/// size 2^a 3^b or 2^a 3^b 5.
 pub fn fft_size(m: usize, dim: usize) -> usize {
     let cap = m + m / 4;
     let best = FFT_COST
@@ -213,7 +213,14 @@ pub fn fft_size(m: usize, dim: usize) -> usize {
         .min_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
     match best {
         Some((n, _)) => n,
-        None => smooth(m, &[2, 3, 5]),
+        // Beyond the table: 2^a 3^b, or that times a single 5 (lengths
+        // with 5² are the slow ones).
+        None => (m..)
+            .find(|&k| {
+                let k = if k % 5 == 0 { k / 5 } else { k };
+                smooth(k, &[2, 3]) == k
+            })
+            .unwrap_or(m),
     }
 }
 
