@@ -7,8 +7,10 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// A file could not be opened, read or written.
-    #[error("{path}: {source}")]
+    /// A file could not be opened, read or written. The I/O error is the
+    /// source, not part of this message, so a report of the chain
+    /// (`{:#}`) names it once.
+    #[error("{path}")]
     Io {
         path: PathBuf,
         #[source]

@@ -44,8 +44,11 @@ struct Plans {
 
 /// Lines gathered per tile when transforming a strided axis: 32 lines of up
 /// to a few hundred points stay in L1/L2 while they are transformed, and
-/// each gathered row is 256 contiguous bytes. Measured on the 3D grid at
-/// m = 80, one thread: 16 lines 150 ms, 32 lines 108 ms, 64 lines 106–116 ms.
+/// each gathered row is 256 contiguous bytes. Measured with the 2m-point
+/// lines on pbmc's 3D grid (m = 56, one thread), G2G ms in three rounds:
+/// 8 lines 38–47, 16 lines 36–39, 32 lines 29–30. 64 lines was faster there
+/// (23 / 32 against 29 / 40 ms) but slower at m = 160 on 2 threads
+/// (400 / 478 against 394 / 401 ms), on a noisy host, so 32 stays.
 const TILE: usize = 32;
 
 /// Convolution engine for grids of m^D nodes: FFT plans cached per size,
@@ -137,22 +140,6 @@ impl<const D: usize> Convolver<D> {
         }
         grow(&mut self.spectra, spec * m);
         grow(&mut self.results, spec * m);
-        let fft2m = self
-            .plans64
-            .entry(m)
-            .or_insert_with(|| self.planner64.plan_fft_forward(2 * m))
-            .clone();
-        let nk = rayon::current_num_threads().max(1);
-        self.kernel_bufs.resize_with(nk, Default::default);
-        for (line, scratch) in &mut self.kernel_bufs {
-            if line.len() < 2 * m {
-                line.resize(2 * m, C64::new(0.0, 0.0));
-            }
-            let sl = fft2m.get_inplace_scratch_len().max(1);
-            if scratch.len() < sl {
-                scratch.resize(sl, C64::new(0.0, 0.0));
-            }
-        }
         let key = (m, h.to_bits());
         if self.kernel_key != Some(key) {
             self.build_kernel(m, h);
@@ -201,9 +188,19 @@ impl<const D: usize> Convolver<D> {
         // back. Lines go in pairs as the real and imaginary parts of one
         // complex FFT of the even extension: both transforms are real, so
         // they separate exactly.
-        let fft = &*self.plans64[&m];
+        let fft = self
+            .plans64
+            .entry(m)
+            .or_insert_with(|| self.planner64.plan_fft_forward(2 * m))
+            .clone();
+        let sl = fft.get_inplace_scratch_len().max(1);
+        let nk = rayon::current_num_threads().max(1);
+        self.kernel_bufs.resize_with(nk, Default::default);
+        for (line, scratch) in &mut self.kernel_bufs {
+            line.resize(line.len().max(2 * m), C64::new(0.0, 0.0));
+            scratch.resize(scratch.len().max(sl), C64::new(0.0, 0.0));
+        }
         let lines = ne / e;
-        let nk = self.kernel_bufs.len();
         // A line's result carries a trace of its partner's rounding, so the
         // pairs must not depend on the split: blocks hold an even number of
         // lines, and lines 2i and 2i+1 always go together.
@@ -217,7 +214,7 @@ impl<const D: usize> Convolver<D> {
                     for pair in block.chunks_mut(2 * e) {
                         let (a, b) = pair.split_at_mut(e.min(pair.len()));
                         for (r, zr) in z.iter_mut().enumerate() {
-                            let src = if r <= m { r } else { 2 * m - r };
+                            let src = fold(r, m);
                             *zr = C64::new(a[src], b.get(src).copied().unwrap_or(0.0));
                         }
                         fft.process_with_scratch(z, scratch);
@@ -362,37 +359,31 @@ fn scatter_lines(tile: &[C32], l: usize, rows: usize, t: usize, dst: &mut [C32],
     }
 }
 
-/// Forward transform along the strided axis of `pl` (rows of `l = 2m`
-/// nodes, the first m rows data, the rest zero padding, never read): every
-/// column of l rows is gathered into a tile, padded, transformed and
-/// written back, all l rows.
-fn pad_columns(pl: &mut [C32], m: usize, fft: &dyn LineFft, lane: &mut Lane) {
+/// Transforms every column of `pl` (rows of `l = 2m` nodes) along the
+/// strided axis, a tile at a time: the first `rows_in` rows are read (the
+/// rest of each line is zero padding, never read), and the first
+/// `rows_out` rows of the result written back. Forward: m in, l out;
+/// inverse: l in, m out (the rest is the padding's image, not needed).
+fn columns(
+    pl: &mut [C32],
+    m: usize,
+    rows_in: usize,
+    rows_out: usize,
+    fft: &dyn LineFft,
+    tile: &mut [C32],
+    scratch: &mut [C32],
+) {
     let l = 2 * m;
     let mut c0 = 0;
     while c0 < l {
         let t = TILE.min(l - c0);
-        let tile = &mut lane.tile[..t * l];
-        gather_lines(&pl[c0..], l, m, t, tile, l);
+        let tile = &mut tile[..t * l];
+        gather_lines(&pl[c0..], l, rows_in, t, tile, l);
         for line in tile.chunks_mut(l) {
-            line[m..].fill(C32::new(0.0, 0.0));
+            line[rows_in..].fill(C32::new(0.0, 0.0));
         }
-        fft.process(tile, &mut lane.scratch);
-        scatter_lines(tile, l, l, t, &mut pl[c0..], l);
-        c0 += t;
-    }
-}
-
-/// Inverse of [`pad_columns`]: every column of l rows transformed, the
-/// first m rows written back (the rest is the padding's image, not needed).
-fn unpad_columns(pl: &mut [C32], m: usize, fft: &dyn LineFft, lane: &mut Lane) {
-    let l = 2 * m;
-    let mut c0 = 0;
-    while c0 < l {
-        let t = TILE.min(l - c0);
-        let tile = &mut lane.tile[..t * l];
-        gather_lines(&pl[c0..], l, l, t, tile, l);
-        fft.process(tile, &mut lane.scratch);
-        scatter_lines(tile, l, m, t, &mut pl[c0..], l);
+        fft.process(tile, scratch);
+        scatter_lines(tile, l, rows_out, t, &mut pl[c0..], l);
         c0 += t;
     }
 }
@@ -452,7 +443,7 @@ impl<const D: usize> Convolver<D> {
                         fwd.process(&mut pl[..rows * l], &mut lane.scratch);
                     }
                     if D == 3 {
-                        pad_columns(pl, m, fwd, lane);
+                        columns(pl, m, m, l, fwd, &mut lane.tile, &mut lane.scratch);
                     }
                 }
             });
@@ -502,18 +493,22 @@ impl<const D: usize> Convolver<D> {
             .zip(lanes.par_iter_mut())
             .enumerate()
             .for_each(|(grp, (chunk, lane))| {
+                let Lane {
+                    tile,
+                    plane: pl,
+                    scratch,
+                } = lane;
                 for (k, out) in chunk.chunks_mut(nodes * nch).enumerate() {
                     let p = grp * per + k;
-                    let mut pl = std::mem::take(&mut lane.plane);
                     for (tidx, blk) in results.chunks(TILE * m).enumerate() {
                         let t = blk.len() / m;
                         pl[tidx * TILE..tidx * TILE + t].copy_from_slice(&blk[p * t..(p + 1) * t]);
                     }
                     if D == 3 {
-                        unpad_columns(&mut pl[..spec], m, inv, lane);
+                        columns(&mut pl[..spec], m, l, m, inv, tile, scratch);
                     }
                     if D >= 2 {
-                        inv.process(&mut pl[..rows * l], &mut lane.scratch);
+                        inv.process(&mut pl[..rows * l], scratch);
                     }
                     for r in 0..rows {
                         let row = &pl[r * stride..r * stride + len];
@@ -525,7 +520,6 @@ impl<const D: usize> Convolver<D> {
                             }
                         }
                     }
-                    lane.plane = pl;
                 }
             });
     }

@@ -7,7 +7,7 @@
 
 use rayon::prelude::*;
 
-use super::conv::Convolver;
+use super::conv::{tsne_kernel, Convolver};
 use super::interp::{cubic_weights, fft_size};
 use super::Repulsion;
 use crate::util::CHUNK;
@@ -261,8 +261,7 @@ impl<const D: usize> Repulsion<D> for GridRepulsion<D> {
         let mut kself = [0.0; 64];
         for (t, k) in kself.iter_mut().enumerate().take(1 << (2 * D)) {
             let r2: usize = (0..D).map(|a| ((t >> (2 * a)) & 3).pow(2)).sum();
-            let w = 1.0 / (1.0 + h * h * r2 as f64);
-            *k = w * w;
+            *k = tsne_kernel(h * h, r2 as f64);
         }
 
         // G2S and the per-point terms, in sorted order.

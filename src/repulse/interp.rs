@@ -215,28 +215,18 @@ pub fn fft_size(m: usize, dim: usize) -> usize {
         Some((n, _)) => n,
         // Beyond the table: 2^a 3^b, or that times a single 5 (lengths
         // with 5² are the slow ones).
-        None => (m..)
-            .find(|&k| {
-                let k = if k % 5 == 0 { k / 5 } else { k };
-                smooth(k, &[2, 3]) == k
-            })
+        None => (m.max(1)..)
+            .find(|&k| is_smooth(if k % 5 == 0 { k / 5 } else { k }, &[2, 3]))
             .unwrap_or(m),
     }
 }
 
-/// Smallest m' ≥ m whose only prime factors are in `primes`.
-fn smooth(m: usize, primes: &[usize]) -> usize {
-    let mut k = m.max(1);
-    loop {
-        let mut x = k;
-        for &p in primes {
-            while x % p == 0 {
-                x /= p;
-            }
+/// Whether k's only prime factors are in `primes`.
+fn is_smooth(mut k: usize, primes: &[usize]) -> bool {
+    for &p in primes {
+        while k % p == 0 {
+            k /= p;
         }
-        if x == 1 {
-            return k;
-        }
-        k += 1;
     }
+    k == 1
 }
