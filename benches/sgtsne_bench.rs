@@ -14,7 +14,7 @@ use std::time::Instant;
 use sgtsne::attract::{Attraction, CsrAttraction};
 use sgtsne::csb::CsbAttraction;
 use sgtsne::graph::StochasticGraph;
-use sgtsne::order::{self, Ordering, Permutation};
+use sgtsne::order::{self, Permutation, VertexOrder};
 use sgtsne::repulse::{GridRepulsion, Repulsion};
 use sgtsne::util::Rng;
 
@@ -90,7 +90,7 @@ fn cluster_points<const D: usize>(n: usize, extent: f64, seed: u64) -> Vec<[f64;
 fn repulsion<const D: usize>(args: &[String]) {
     let ns: String = arg(args, "--n", "10000,100000,1000000".to_string());
     let reps: usize = arg(args, "--reps", 5);
-    let h: f64 = arg(args, "--h", sgtsne::optimize::default_grid_h(D));
+    let h: f64 = arg(args, "--h", sgtsne::defaults::grid_h(D));
     println!(
         "grid repulsion, d = {D}, h = {h}, threads = {}: ms per evaluation (median of {reps})",
         rayon::current_num_threads()
@@ -151,7 +151,8 @@ fn repulsion<const D: usize>(args: &[String]) {
 fn attraction<const D: usize>(args: &[String]) {
     let path = PathBuf::from(args.get(2).expect("attraction needs a graph file"));
     let reps: usize = arg(args, "--reps", 20);
-    let (g, _) = StochasticGraph::from_matrix_market(&path, 1.0).expect("read graph");
+    let coo = sgtsne::io::mtx::read_matrix_market(&path).expect("read graph");
+    let (g, _) = StochasticGraph::from_coo(&coo, 1.0).expect("prepare graph");
     let n = g.n();
     println!(
         "attraction, {}: N = {n}, nnz = {}, d = {D}, threads = {}: ms per evaluation (median of {reps})",
@@ -166,15 +167,15 @@ fn attraction<const D: usize>(args: &[String]) {
         shuffled.swap(i, rng.below(i + 1));
     }
     let random = Permutation::try_from_new_to_old(shuffled).unwrap();
-    let g_rand = g.permuted(&random);
+    let g_rand = random.permute_graph(&g);
     let t = Instant::now();
-    let metis = order::compute(&g_rand, Ordering::Metis).unwrap();
+    let metis = order::compute(&g_rand, VertexOrder::Metis).unwrap();
     let t_metis = t.elapsed().as_secs_f64();
-    let g_metis = g_rand.permuted(&metis);
+    let g_metis = metis.permute_graph(&g_rand);
     let t = Instant::now();
-    let rcm = order::compute(&g_rand, Ordering::Rcm).unwrap();
+    let rcm = order::compute(&g_rand, VertexOrder::Rcm).unwrap();
     let t_rcm = t.elapsed().as_secs_f64();
-    let g_rcm = g_rand.permuted(&rcm);
+    let g_rcm = rcm.permute_graph(&g_rand);
     let t = Instant::now();
     let beta: usize = arg(args, "--beta", 0);
     let csb_m = if beta > 0 {
@@ -198,13 +199,13 @@ fn attraction<const D: usize>(args: &[String]) {
         ("CSB, RCM", Box::new(CsbAttraction::new(&g_rcm))),
         ("CSB, METIS", Box::new(csb_m.clone())),
     ];
-    let layouts: Vec<_> = all.into_iter().filter(|l| want(l.0)).collect();
+    let mut layouts: Vec<_> = all.into_iter().filter(|l| want(l.0)).collect();
     // Round robin, so that the shared host's slow spells hit every layout
     // alike; the minimum and the median are both reported.
     let mut times = vec![Vec::with_capacity(reps); layouts.len()];
     let mut out = vec![[0.0; D]; n];
     for rep in 0..reps + 1 {
-        for (l, (_, a)) in layouts.iter().enumerate() {
+        for (l, (_, a)) in layouts.iter_mut().enumerate() {
             let t = Instant::now();
             a.forces(&y, &mut out);
             if rep > 0 {

@@ -3,33 +3,37 @@
 //! [`CsrAttraction`] is the plain product, kept as the test oracle;
 //! [`crate::csb::CsbAttraction`] is the cache-friendly production path.
 
+use std::borrow::Borrow;
+
 use rayon::prelude::*;
 
 use crate::graph::StochasticGraph;
 use crate::util::{dist2, CHUNK};
 
 /// An evaluator of the attractive forces for a fixed graph.
-pub trait Attraction<const D: usize>: Sync {
+pub trait Attraction<const D: usize>: Send + Sync {
     /// `out[i] = Σ_j P_ij w_ij (y_i − y_j)` with w_ij = 1 / (1 + ‖y_i − y_j‖²).
-    fn forces(&self, y: &[[f64; D]], out: &mut [[f64; D]]);
+    /// `&mut self`: an evaluator may keep scratch between calls.
+    fn forces(&mut self, y: &[[f64; D]], out: &mut [[f64; D]]);
     /// Σ_ij P_ij ln(P_ij / w_ij); KL(P‖Q) is this plus ln Z when ΣP = 1.
     fn kl_part(&self, y: &[[f64; D]]) -> f64;
 }
 
-/// Row-by-row product over the CSR arrays.
-pub struct CsrAttraction<'g> {
-    g: &'g StochasticGraph,
+/// Row-by-row product over the CSR arrays. `G` is the graph or anything
+/// that lends it (a reference, an `Arc`).
+pub struct CsrAttraction<G> {
+    g: G,
 }
 
-impl<'g> CsrAttraction<'g> {
-    pub fn new(g: &'g StochasticGraph) -> Self {
+impl<G: Borrow<StochasticGraph>> CsrAttraction<G> {
+    pub fn new(g: G) -> Self {
         CsrAttraction { g }
     }
 }
 
-impl<const D: usize> Attraction<D> for CsrAttraction<'_> {
-    fn forces(&self, y: &[[f64; D]], out: &mut [[f64; D]]) {
-        let g = self.g;
+impl<const D: usize, G: Borrow<StochasticGraph> + Send + Sync> Attraction<D> for CsrAttraction<G> {
+    fn forces(&mut self, y: &[[f64; D]], out: &mut [[f64; D]]) {
+        let g: &StochasticGraph = self.g.borrow();
         out.par_chunks_mut(CHUNK).enumerate().for_each(|(c, rows)| {
             for (k, o) in rows.iter_mut().enumerate() {
                 let i = c * CHUNK + k;
@@ -49,7 +53,7 @@ impl<const D: usize> Attraction<D> for CsrAttraction<'_> {
     }
 
     fn kl_part(&self, y: &[[f64; D]]) -> f64 {
-        let g = self.g;
+        let g: &StochasticGraph = self.g.borrow();
         crate::util::fixed_sum_by(g.n(), |i| {
             let (cols, vals) = g.row(i);
             let mut s = 0.0;

@@ -24,8 +24,6 @@
 //!
 //! Built once (symbolic); the values are used every iteration.
 
-use std::sync::Mutex;
-
 use rayon::prelude::*;
 
 use crate::attract::Attraction;
@@ -55,7 +53,7 @@ pub fn block_size(n: usize, d: usize) -> usize {
     beta.max(16)
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Csb {
     n: usize,
     beta: usize,
@@ -78,31 +76,9 @@ pub struct Csb {
     /// The off-diagonal blocks (I, J), I < J, of each block column J, by I.
     bcol_ptr: Vec<usize>,
     bcol_block: Vec<u32>,
-    /// Coefficients of each block row's off-diagonal entries, kept from the
-    /// first pass to the second. Sized once; the lock is taken once per
-    /// evaluation and never contended.
-    coef: Mutex<Vec<Vec<f64>>>,
-}
-
-impl Clone for Csb {
-    fn clone(&self) -> Self {
-        Csb {
-            n: self.n,
-            beta: self.beta,
-            brow_ptr: self.brow_ptr.clone(),
-            block_col: self.block_col.clone(),
-            block_run: self.block_run.clone(),
-            block_ptr: self.block_ptr.clone(),
-            coef_off: self.coef_off.clone(),
-            run_row: self.run_row.clone(),
-            run_len: self.run_len.clone(),
-            col_off: self.col_off.clone(),
-            vals: self.vals.clone(),
-            bcol_ptr: self.bcol_ptr.clone(),
-            bcol_block: self.bcol_block.clone(),
-            coef: Mutex::new(self.coef.lock().unwrap_or_else(|e| e.into_inner()).clone()),
-        }
-    }
+    /// Per block row: how many coefficients its off-diagonal blocks keep
+    /// from the first pass to the second.
+    coef_len: Vec<usize>,
 }
 
 impl Csb {
@@ -152,14 +128,13 @@ impl Csb {
             vals: Vec::with_capacity(upper),
             bcol_ptr: Vec::new(),
             bcol_block: Vec::new(),
-            coef: Mutex::new(Vec::with_capacity(nb)),
+            coef_len: Vec::with_capacity(nb),
         };
-        let mut coefs = Vec::with_capacity(nb);
         csb.brow_ptr.push(0);
         for (bi, e) in per_row.into_iter().enumerate() {
             // Every block row gets a diagonal block, empty if need be, so the
             // first pass can rely on it.
-            if e.first().map_or(true, |t| t.0 as usize != bi) {
+            if e.first().is_none_or(|t| t.0 as usize != bi) {
                 csb.push_block(bi as u32, 0);
             }
             let mut in_row = 0;
@@ -184,10 +159,9 @@ impl Csb {
                 }
                 csb.push_block(bj, off);
             }
-            coefs.push(vec![0.0; in_row]);
+            csb.coef_len.push(in_row);
             csb.brow_ptr.push(csb.block_col.len());
         }
-        csb.coef = Mutex::new(coefs);
         // Block columns: off-diagonal blocks listed by increasing block row.
         let mut count = vec![0usize; nb + 1];
         for bi in 0..nb {
@@ -254,20 +228,21 @@ impl Csb {
 #[derive(Clone)]
 pub struct CsbAttraction {
     csb: Csb,
+    /// Coefficients of each block row's off-diagonal entries, kept from the
+    /// first pass to the second; sized once.
+    coefs: Vec<Vec<f64>>,
 }
 
 impl CsbAttraction {
     /// Builds the blocks for D-dimensional use; the block size depends on D
     /// only through the L2 cap, so 3 is assumed.
     pub fn new(g: &StochasticGraph) -> Self {
-        CsbAttraction {
-            csb: Csb::new(g, block_size(g.n(), 3)),
-        }
+        Self::with_beta(g, block_size(g.n(), 3))
     }
     pub fn with_beta(g: &StochasticGraph, beta: usize) -> Self {
-        CsbAttraction {
-            csb: Csb::new(g, beta),
-        }
+        let csb = Csb::new(g, beta);
+        let coefs = csb.coef_len.iter().map(|&l| vec![0.0; l]).collect();
+        CsbAttraction { csb, coefs }
     }
     pub fn csb(&self) -> &Csb {
         &self.csb
@@ -275,10 +250,10 @@ impl CsbAttraction {
 }
 
 impl<const D: usize> Attraction<D> for CsbAttraction {
-    fn forces(&self, y: &[[f64; D]], out: &mut [[f64; D]]) {
+    fn forces(&mut self, y: &[[f64; D]], out: &mut [[f64; D]]) {
         let s = &self.csb;
         let beta = s.beta;
-        let mut coefs = s.coef.lock().unwrap_or_else(|e| e.into_inner());
+        let coefs = &mut self.coefs;
         // Pass 1: block rows.
         out.par_chunks_mut(beta)
             .zip(coefs.par_iter_mut())

@@ -23,15 +23,22 @@ pub enum Error {
         line: u64,
         msg: String,
     },
-    /// A parameter is out of its valid range.
-    #[error("invalid parameter: {0}")]
-    Param(String),
+    /// A parameter is out of its valid range. `name` is the library's name
+    /// for it (the [`crate::Embedder`] setter or the settings field, e.g.
+    /// `grid_h`), so a front end can translate it into its own spelling.
+    #[error("invalid {name}: {msg}")]
+    Param { name: &'static str, msg: String },
     /// The input is well formed but cannot be embedded (e.g. no vertices).
     #[error("{0}")]
     Input(String),
-    /// The optimisation produced non-finite numbers or diverged.
+    /// The optimisation produced non-finite numbers or diverged. `param`,
+    /// when known, names the parameter whose change is likely to help.
     #[error("numerical failure at iteration {iter}: {msg}")]
-    Numerical { iter: usize, msg: String },
+    Numerical {
+        iter: usize,
+        msg: String,
+        param: Option<&'static str>,
+    },
 }
 
 fn fmt_parse(path: &std::path::Path, line: u64, msg: &str) -> String {
@@ -49,6 +56,12 @@ impl Error {
         Error::Io {
             path: path.into(),
             source,
+        }
+    }
+    pub(crate) fn param(name: &'static str, msg: impl Into<String>) -> Self {
+        Error::Param {
+            name,
+            msg: msg.into(),
         }
     }
     pub(crate) fn parse(path: impl Into<PathBuf>, line: u64, msg: impl Into<String>) -> Self {

@@ -1,6 +1,5 @@
 //! The `sgtsne` command line: a thin layer over the library.
 
-mod bhtsne;
 mod cli;
 
 use std::process::ExitCode;
@@ -9,7 +8,7 @@ fn main() -> ExitCode {
     match cli::run() {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("sgtsne: error: {e:#}");
+            eprintln!("sgtsne: error: {}", cli::message(&e));
             ExitCode::from(2)
         }
     }

@@ -71,9 +71,12 @@ pub fn parse_size(s: &str) -> Result<u64> {
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
         .unwrap_or(t.len());
     let (num, unit) = t.split_at(split);
-    let v: f64 = num
-        .parse()
-        .map_err(|_| Error::Param(format!("'{s}' is not a size (examples: 512MB, 8GB)")))?;
+    let v: f64 = num.parse().map_err(|_| {
+        Error::param(
+            "max_memory",
+            format!("'{s}' is not a size (examples: 512MB, 8GB)"),
+        )
+    })?;
     let u = unit.trim().to_ascii_lowercase();
     let mult = match u.trim_end_matches('b').trim_end_matches('i') {
         "" => 1u64,
@@ -82,14 +85,18 @@ pub fn parse_size(s: &str) -> Result<u64> {
         "g" => 1 << 30,
         "t" => 1 << 40,
         _ => {
-            return Err(Error::Param(format!(
-                "'{s}': unknown unit '{unit}' (use B, KB, MB, GB or TB)"
-            )))
+            return Err(Error::param(
+                "max_memory",
+                format!("'{s}': unknown unit '{unit}' (use B, KB, MB, GB or TB)"),
+            ))
         }
     };
     let bytes = v * mult as f64;
     if !(bytes.is_finite() && bytes >= 1.0) {
-        return Err(Error::Param(format!("'{s}' must be a positive size")));
+        return Err(Error::param(
+            "max_memory",
+            format!("'{s}' must be a positive size"),
+        ));
     }
     Ok(bytes as u64)
 }

@@ -1,138 +1,19 @@
 //! The optimiser (SPEC §5): early exaggeration, momentum, gains, re-centring.
 
+use std::ops::ControlFlow;
 use std::time::Instant;
 
 use rayon::prelude::*;
 
 use crate::attract::{Attraction, CsrAttraction};
 use crate::csb::CsbAttraction;
+use crate::embedder::Plan;
 use crate::error::{Error, Result};
 use crate::graph::StochasticGraph;
-use crate::order::{self, Ordering};
+use crate::order::{self, Permutation};
+use crate::points::Points;
 use crate::repulse::{ExactRepulsion, GridRepulsion, Repulsion, RepulsionKind};
-use crate::util::{dist2, fixed_sum_rows, Rng, CHUNK};
-
-/// Step size: a number, or `auto` = max(200, N/α).
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Eta {
-    Auto,
-    Fixed(f64),
-}
-
-impl std::str::FromStr for Eta {
-    type Err = String;
-    fn from_str(s: &str) -> std::result::Result<Self, String> {
-        if s == "auto" {
-            return Ok(Eta::Auto);
-        }
-        match s.parse::<f64>() {
-            Ok(v) if v.is_finite() && v > 0.0 => Ok(Eta::Fixed(v)),
-            _ => Err(format!("'{s}' is not 'auto' or a positive number")),
-        }
-    }
-}
-
-/// How the sparse attraction is evaluated.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-#[non_exhaustive]
-pub enum AttractionKind {
-    /// Compressed sparse blocks over one triangle of P (SPEC §7): about 2×
-    /// the plain rows on large kNN graphs in METIS order, never slower on
-    /// the graphs measured (docs/performance.md), so the default.
-    #[default]
-    Csb,
-    /// Plain CSR rows in the chosen vertex order: the reference.
-    Csr,
-}
-
-impl std::str::FromStr for AttractionKind {
-    type Err = String;
-    fn from_str(s: &str) -> std::result::Result<Self, String> {
-        match s {
-            "csb" => Ok(AttractionKind::Csb),
-            "csr" => Ok(AttractionKind::Csr),
-            _ => Err(format!("unknown attraction '{s}': expected csb or csr")),
-        }
-    }
-}
-
-/// Everything that steers a run. `Default` gives the SPEC §5 defaults.
-#[derive(Clone, Debug)]
-pub struct Params {
-    pub max_iter: usize,
-    /// Iterations with exaggeration α and momentum 0.5.
-    pub early_iter: usize,
-    pub alpha: f64,
-    pub eta: Eta,
-    pub momentum: f64,
-    pub final_momentum: f64,
-    pub min_gain: f64,
-    pub seed: u64,
-    pub repulsion: RepulsionKind,
-    /// Grid spacing; `None` = 0.5 / 0.7 / 1.2 for d = 1 / 2 / 3.
-    pub grid_h: Option<f64>,
-    pub ordering: Ordering,
-    pub attraction: AttractionKind,
-    /// The cost is reported at iteration 1, every `report_every` and the last.
-    pub report_every: usize,
-}
-
-impl Default for Params {
-    fn default() -> Self {
-        Params {
-            max_iter: 1000,
-            early_iter: 250,
-            alpha: 12.0,
-            eta: Eta::Auto,
-            momentum: 0.5,
-            final_momentum: 0.8,
-            min_gain: 0.01,
-            seed: 0x5eed,
-            repulsion: RepulsionKind::Auto,
-            grid_h: None,
-            ordering: Ordering::Metis,
-            attraction: AttractionKind::Csb,
-            report_every: 50,
-        }
-    }
-}
-
-impl Params {
-    pub fn validate(&self) -> Result<()> {
-        let bad = |m: String| Err(Error::Param(m));
-        if !(self.alpha.is_finite() && self.alpha > 0.0) {
-            return bad(format!(
-                "alpha must be a positive number, got {}",
-                self.alpha
-            ));
-        }
-        if let Eta::Fixed(e) = self.eta {
-            if !(e.is_finite() && e > 0.0) {
-                return bad(format!("eta must be positive, got {e}"));
-            }
-        }
-        if let Some(h) = self.grid_h {
-            if !(h.is_finite() && h > 0.0 && h <= 10.0) {
-                return bad(format!("grid spacing h must be in (0, 10], got {h}"));
-            }
-        }
-        if !(0.0..1.0).contains(&self.momentum) || !(0.0..1.0).contains(&self.final_momentum) {
-            return bad("momentum must be in [0, 1)".into());
-        }
-        if self.report_every == 0 {
-            return bad("report interval must be at least 1".into());
-        }
-        Ok(())
-    }
-
-    /// The step size for N vertices.
-    pub fn eta_for(&self, n: usize) -> f64 {
-        match self.eta {
-            Eta::Fixed(e) => e,
-            Eta::Auto => (n as f64 / self.alpha).max(200.0),
-        }
-    }
-}
+use crate::util::{fixed_sum_rows_into, Rng, CHUNK};
 
 /// Seconds spent in each part of a run.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -145,47 +26,11 @@ pub struct Timings {
     pub other: f64,
 }
 
-/// One iteration's news, for progress display.
-#[derive(Clone, Copy, Debug)]
-pub struct Progress {
-    /// 1-based iteration number.
-    pub iter: usize,
-    pub max_iter: usize,
-    /// KL(P‖Q) at this iteration, when it was evaluated (reporting iterations).
-    pub kl: Option<f64>,
-    /// Seconds since the previous reported cost.
-    pub seconds: f64,
-}
-
-/// The result of a run, in original vertex order.
-#[derive(Clone, Debug)]
-pub struct Embedding<const D: usize> {
-    pub y: Vec<[f64; D]>,
-    /// Final KL(P‖Q); Z exact for N ≤ [`EXACT_KL_MAX_N`].
-    pub kl: f64,
-    pub kl_exact: bool,
-    /// The normalisation Z = Σ_{i≠j} (1 + ‖y_i − y_j‖²)⁻¹ of the final
-    /// embedding (exact when `kl_exact`).
-    pub z: f64,
-    pub eta: f64,
-    pub timings: Timings,
-    pub repulsion: RepulsionKind,
-}
-
 /// Largest N whose final KL is computed with the exact O(N²) Z.
 pub const EXACT_KL_MAX_N: usize = 20_000;
 
 /// Coordinates beyond this magnitude mean the optimisation has diverged.
 const EXPLODED: f64 = 1e8;
-
-/// The default grid spacing for dimension d (SPEC §6).
-pub fn default_grid_h(d: usize) -> f64 {
-    match d {
-        1 => 0.5,
-        2 => 0.7,
-        _ => 1.2,
-    }
-}
 
 /// Random initial coordinates ~ N(0, (1e-4)²), in original vertex order.
 pub fn random_init<const D: usize>(n: usize, seed: u64) -> Vec<[f64; D]> {
@@ -201,153 +46,275 @@ pub fn random_init<const D: usize>(n: usize, seed: u64) -> Vec<[f64; D]> {
         .collect()
 }
 
-/// Embeds `g` in D dimensions. `init`, if given, holds one row per vertex in
-/// original order. `on_progress` is called after every iteration.
-pub fn embed<const D: usize>(
-    g: &StochasticGraph,
-    params: &Params,
-    init: Option<&[[f64; D]]>,
-    on_progress: &mut dyn FnMut(&Progress),
-) -> Result<Embedding<D>> {
-    params.validate()?;
-    let n = g.n();
-    if n == 0 {
-        return Err(Error::Input("the graph has no vertices".into()));
-    }
-    if let Some(y0) = init {
-        if y0.len() != n {
-            return Err(Error::Input(format!(
-                "initial embedding has {} rows, the graph {} vertices",
-                y0.len(),
-                n
-            )));
-        }
-        if y0.iter().flatten().any(|v| !v.is_finite()) {
-            return Err(Error::Input(
-                "initial embedding has a non-finite coordinate".into(),
-            ));
-        }
-    }
-    let t_setup = Instant::now();
-    let perm = order::compute(g, params.ordering)?;
-    let gp = g.permuted(&perm);
-    let attraction: Box<dyn Attraction<D> + '_> = match params.attraction {
-        AttractionKind::Csb => Box::new(CsbAttraction::new(&gp)),
-        AttractionKind::Csr => Box::new(CsrAttraction::new(&gp)),
-    };
-    let kind = params.repulsion.resolve(n);
-    let h = params.grid_h.unwrap_or(default_grid_h(D));
-    let mut repulsion: Box<dyn Repulsion<D>> = match kind {
-        RepulsionKind::Exact => Box::new(ExactRepulsion),
-        _ => Box::new(GridRepulsion::<D>::new(h)),
-    };
-    let mut y: Vec<[f64; D]> = match init {
-        Some(y0) => perm.permute_in(y0),
-        None => perm.permute_in(&random_init::<D>(n, params.seed)),
-    };
-    let setup = t_setup.elapsed().as_secs_f64();
+/// One iteration's news, for progress display and for stopping a run.
+#[derive(Clone, Copy, Debug)]
+pub struct Progress<'a> {
+    /// Iterations done in the session so far, this one included (1-based).
+    pub iter: usize,
+    /// The iteration at which the current call to run ends.
+    pub max_iter: usize,
+    /// KL(P‖Q) before this iteration's step, when it was evaluated
+    /// (the first iteration, every `report_every`, and the last of a call).
+    pub kl: Option<f64>,
+    /// Seconds since the previous evaluated cost (0 where `kl` is `None`).
+    pub seconds: f64,
+    dim: usize,
+    /// Coordinates after this iteration's step, working order, row-major.
+    y: &'a [f64],
+    perm: &'a Permutation,
+}
 
-    let eta = params.eta_for(n);
-    let mut attr = vec![[0.0; D]; n];
-    let mut rep = vec![[0.0; D]; n];
-    let mut upd = vec![[0.0; D]; n];
-    let mut gains = vec![[1.0; D]; n];
-    let mut timings = Timings {
-        setup,
-        ..Default::default()
-    };
-    let mut last_report = Instant::now();
+impl Progress<'_> {
+    /// The embedding dimension.
+    pub fn dim(&self) -> usize {
+        self.dim
+    }
 
-    for iter in 0..params.max_iter {
-        let early = iter < params.early_iter;
-        let alpha = if early { params.alpha } else { 1.0 };
-        let momentum = if early {
-            params.momentum
-        } else {
-            params.final_momentum
+    /// Vertices.
+    pub fn n(&self) -> usize {
+        self.perm.len()
+    }
+
+    /// The current coordinates, n × dim row-major, in input vertex order.
+    pub fn coordinates(&self) -> Vec<f64> {
+        let mut out = vec![0.0; self.y.len()];
+        self.coordinates_into(&mut out);
+        out
+    }
+
+    /// Copies the current coordinates (input vertex order) into `out`,
+    /// which holds n × dim values: no allocation.
+    pub fn coordinates_into(&self, out: &mut [f64]) {
+        assert_eq!(out.len(), self.y.len(), "out must hold n x dim values");
+        let d = self.dim;
+        for (old, row) in out.chunks_exact_mut(d).enumerate() {
+            let w = self.perm.new_of(old);
+            row.copy_from_slice(&self.y[w * d..(w + 1) * d]);
+        }
+    }
+}
+
+/// Whether a call to run did all its iterations or was stopped by its callback.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RunStatus {
+    Completed,
+    Stopped,
+}
+
+/// The state of a run in D dimensions: the engines, the coordinates and
+/// the optimiser's velocities and gains, all in working (permuted) order.
+pub(crate) struct Optimizer<const D: usize> {
+    plan: Plan,
+    perm: Permutation,
+    attraction: Box<dyn Attraction<D>>,
+    repulsion: Box<dyn Repulsion<D>>,
+    y: Vec<[f64; D]>,
+    attr: Vec<[f64; D]>,
+    rep: Vec<[f64; D]>,
+    upd: Vec<[f64; D]>,
+    gains: Vec<[f64; D]>,
+    /// Per-chunk sums of the re-centring, kept so no iteration allocates.
+    partial: Vec<[f64; D]>,
+    iter: usize,
+    timings: Timings,
+}
+
+impl<const D: usize> Optimizer<D> {
+    /// The symbolic work, once: ordering, permuted graph, attraction
+    /// layout, repulsion engine, and the start in working order.
+    pub(crate) fn new(plan: Plan, g: &StochasticGraph, init: Option<&[f64]>) -> Result<Self> {
+        debug_assert_eq!(plan.dim, D);
+        let n = g.n();
+        if let Some(y0) = init {
+            if y0.len() != n * D {
+                return Err(Error::Input(format!(
+                    "initial embedding has {} values, the graph needs {} vertices x {} = {}",
+                    y0.len(),
+                    n,
+                    D,
+                    n * D
+                )));
+            }
+            if y0.iter().any(|v| !v.is_finite()) {
+                return Err(Error::Input(
+                    "initial embedding has a non-finite coordinate".into(),
+                ));
+            }
+        }
+        let t = Instant::now();
+        let perm = order::compute(g, plan.order)?;
+        let gp = perm.permute_graph(g);
+        let attraction: Box<dyn Attraction<D>> = match plan.block_size {
+            Some(beta) => Box::new(CsbAttraction::with_beta(&gp, beta)),
+            None => Box::new(CsrAttraction::new(gp)),
         };
+        let repulsion: Box<dyn Repulsion<D>> = match plan.repulsion {
+            RepulsionKind::Exact => Box::new(ExactRepulsion),
+            _ => Box::new(GridRepulsion::<D>::with_backend(plan.grid_h, plan.fft)),
+        };
+        let y = match init {
+            Some(y0) => {
+                let rows: Vec<[f64; D]> = y0
+                    .chunks_exact(D)
+                    .map(|c| c.try_into().expect("chunks of D"))
+                    .collect();
+                perm.permute_in(&rows)
+            }
+            None => perm.permute_in(&random_init::<D>(n, plan.seed)),
+        };
+        Ok(Optimizer {
+            plan,
+            perm,
+            attraction,
+            repulsion,
+            y,
+            attr: vec![[0.0; D]; n],
+            rep: vec![[0.0; D]; n],
+            upd: vec![[0.0; D]; n],
+            gains: vec![[1.0; D]; n],
+            partial: Vec::with_capacity(n.div_ceil(CHUNK)),
+            iter: 0,
+            timings: Timings {
+                setup: t.elapsed().as_secs_f64(),
+                ..Default::default()
+            },
+        })
+    }
 
+    pub(crate) fn plan(&self) -> &Plan {
+        &self.plan
+    }
+    pub(crate) fn iterations(&self) -> usize {
+        self.iter
+    }
+    pub(crate) fn timings(&self) -> Timings {
+        self.timings
+    }
+    /// Coordinates in input vertex order.
+    pub(crate) fn coordinates(&self) -> Vec<f64> {
+        self.perm
+            .permute_out(&self.y)
+            .into_iter()
+            .flatten()
+            .collect()
+    }
+
+    /// Runs `count` iterations; the exaggeration and momentum schedule
+    /// follows the session's iteration count, so runs in pieces equal one
+    /// run in one piece, bit for bit.
+    pub(crate) fn run(
+        &mut self,
+        count: usize,
+        on_progress: &mut dyn FnMut(&Progress) -> ControlFlow<()>,
+    ) -> Result<RunStatus> {
+        let end = self.iter + count;
+        let mut last_report = Instant::now();
+        while self.iter < end {
+            let kl = self.step(end)?;
+            self.iter += 1;
+            let seconds = if kl.is_some() {
+                let s = last_report.elapsed().as_secs_f64();
+                last_report = Instant::now();
+                s
+            } else {
+                0.0
+            };
+            let p = Progress {
+                iter: self.iter,
+                max_iter: end,
+                kl,
+                seconds,
+                dim: D,
+                y: self.y.as_flattened(),
+                perm: &self.perm,
+            };
+            if on_progress(&p).is_break() {
+                return Ok(RunStatus::Stopped);
+            }
+        }
+        Ok(RunStatus::Completed)
+    }
+
+    /// One iteration (number `self.iter`, 0-based, of a call ending at
+    /// `end`); returns the cost when it was evaluated.
+    fn step(&mut self, end: usize) -> Result<Option<f64>> {
+        let p = &self.plan;
+        let iter = self.iter;
+        let early = iter < p.early_iter;
         let t = Instant::now();
-        attraction.forces(&y, &mut attr);
-        timings.attraction += t.elapsed().as_secs_f64();
+        self.attraction.forces(&self.y, &mut self.attr);
+        self.timings.attraction += t.elapsed().as_secs_f64();
         let t = Instant::now();
-        let z = repulsion.compute(&y, &mut rep);
-        timings.repulsion += t.elapsed().as_secs_f64();
+        let z = self.repulsion.compute(&self.y, &mut self.rep);
+        self.timings.repulsion += t.elapsed().as_secs_f64();
 
         let t = Instant::now();
         if !(z.is_finite() && z > 0.0) {
             return Err(Error::Numerical {
                 iter: iter + 1,
-                msg: format!("normalisation Z = {z} is not a positive finite number; the embedding collapsed or diverged (try a smaller --eta)"),
+                msg: format!("normalisation Z = {z} is not a positive finite number; the embedding collapsed or diverged (the step size eta = {} may be too large)", p.eta),
+                param: Some("eta"),
             });
         }
-        let report =
-            iter == 0 || (iter + 1) % params.report_every == 0 || iter + 1 == params.max_iter;
+        let report = iter == 0 || (iter + 1).is_multiple_of(p.report_every) || iter + 1 == end;
         let kl = if report {
             let ta = Instant::now();
-            let k = attraction.kl_part(&y) + z.ln();
-            timings.attraction += ta.elapsed().as_secs_f64();
+            let k = self.attraction.kl_part(&self.y) + z.ln();
+            self.timings.attraction += ta.elapsed().as_secs_f64();
             Some(k)
         } else {
             None
         };
-        let params_step = Step {
-            alpha,
+        let step = Step {
+            alpha: if early { p.alpha } else { 1.0 },
             inv_z: 1.0 / z,
-            momentum,
-            eta,
-            min_gain: params.min_gain,
+            momentum: if early { p.momentum } else { p.final_momentum },
+            eta: p.eta,
+            min_gain: p.min_gain,
         };
-        if !update(&mut y, &attr, &rep, &mut upd, &mut gains, &params_step) {
+        if !update(
+            &mut self.y,
+            &self.attr,
+            &self.rep,
+            &mut self.upd,
+            &mut self.gains,
+            &step,
+        ) {
             return Err(Error::Numerical {
                 iter: iter + 1,
                 msg: format!(
-                    "the gradient or the embedding became non-finite or exploded (|y| > {EXPLODED:e}); the step size eta = {eta} is likely too large"
+                    "the gradient or the embedding became non-finite or exploded (|y| > {EXPLODED:e}); the step size eta = {} is likely too large",
+                    p.eta
                 ),
+                param: Some("eta"),
             });
         }
-        recenter(&mut y);
-        timings.other += t.elapsed().as_secs_f64();
-        let seconds = if report {
-            let s = last_report.elapsed().as_secs_f64();
-            last_report = Instant::now();
-            s
-        } else {
-            0.0
-        };
-        on_progress(&Progress {
-            iter: iter + 1,
-            max_iter: params.max_iter,
-            kl,
-            seconds,
-        });
+        recenter_with(&mut self.y, &mut self.partial);
+        self.timings.other += t.elapsed().as_secs_f64();
+        Ok(kl)
     }
 
-    // Final cost of the final embedding.
-    let t = Instant::now();
-    let kl_exact = n <= EXACT_KL_MAX_N || kind == RepulsionKind::Exact;
-    let z = if kl_exact {
-        exact_z(&y)
-    } else {
-        repulsion.compute(&y, &mut rep)
-    };
-    let kl = attraction.kl_part(&y) + z.ln();
-    timings.other += t.elapsed().as_secs_f64();
-    if !kl.is_finite() {
-        return Err(Error::Numerical {
-            iter: params.max_iter,
-            msg: format!("final cost is {kl}"),
-        });
+    /// KL(P‖Q) of the current embedding, with Z exact for N ≤
+    /// [`EXACT_KL_MAX_N`] or the exact engine; returns (KL, exact, Z).
+    pub(crate) fn cost(&mut self) -> Result<(f64, bool, f64)> {
+        let t = Instant::now();
+        let exact = self.y.len() <= EXACT_KL_MAX_N || self.plan.repulsion == RepulsionKind::Exact;
+        let z = if exact {
+            exact_z(&self.y)
+        } else {
+            self.repulsion.compute(&self.y, &mut self.rep)
+        };
+        let kl = self.attraction.kl_part(&self.y) + z.ln();
+        self.timings.other += t.elapsed().as_secs_f64();
+        if !kl.is_finite() {
+            return Err(Error::Numerical {
+                iter: self.iter,
+                msg: format!("the cost of the embedding is {kl}"),
+                param: None,
+            });
+        }
+        Ok((kl, exact, z))
     }
-    Ok(Embedding {
-        y: perm.permute_out(&y),
-        kl,
-        kl_exact,
-        z,
-        eta,
-        timings,
-        repulsion: kind,
-    })
 }
 
 struct Step {
@@ -413,7 +380,12 @@ fn update<const D: usize>(
 
 /// Shifts every coordinate to zero mean.
 pub fn recenter<const D: usize>(y: &mut [[f64; D]]) {
-    let s = fixed_sum_rows(y);
+    recenter_with(y, &mut Vec::new());
+}
+
+/// [`recenter`] with the per-chunk sums in `partial`, reused between calls.
+fn recenter_with<const D: usize>(y: &mut [[f64; D]], partial: &mut Vec<[f64; D]>) {
+    let s = fixed_sum_rows_into(y, partial);
     let inv = 1.0 / y.len() as f64;
     let mean = s.map(|v| v * inv);
     y.par_chunks_mut(CHUNK).for_each(|c| {
@@ -444,16 +416,23 @@ pub fn exact_kl<const D: usize>(g: &StochasticGraph, y: &[[f64; D]]) -> f64 {
 }
 
 /// Each vertex's share of KL(P‖Q): C_i = Σ_j P_ij ln(P_ij Z (1 + ‖y_i − y_j‖²)),
-/// with `g` and `y` in the same vertex order; the shares sum to the KL.
-pub fn point_costs<const D: usize>(g: &StochasticGraph, y: &[[f64; D]], z: f64) -> Vec<f64> {
+/// with `g` and `coords` in the same vertex order; the shares sum to the KL.
+pub fn point_costs(g: &StochasticGraph, coords: &Points, z: f64) -> Vec<f64> {
     let lz = z.ln();
     (0..g.n())
         .into_par_iter()
         .map(|i| {
             let (cols, vals) = g.row(i);
+            let yi = coords.row(i);
             cols.iter()
                 .zip(vals)
-                .map(|(&j, &p)| p * (p.ln() + lz + (1.0 + dist2(&y[i], &y[j as usize])).ln()))
+                .map(|(&j, &p)| {
+                    let d2 = yi
+                        .iter()
+                        .zip(coords.row(j as usize))
+                        .fold(0.0, |s, (a, b)| s + (a - b) * (a - b));
+                    p * (p.ln() + lz + (1.0 + d2).ln())
+                })
                 .sum()
         })
         .collect()

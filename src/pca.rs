@@ -20,9 +20,10 @@ const SWEEPS: usize = 40;
 pub fn pca(points: &Points, k: usize) -> Result<Points> {
     let (n, d) = (points.n(), points.d());
     if k == 0 || k >= d {
-        return Err(Error::Param(format!(
-            "PCA to {k} components needs 1 <= k < D = {d}"
-        )));
+        return Err(Error::param(
+            "pca",
+            format!("PCA to {k} components needs 1 <= k < D = {d}"),
+        ));
     }
     let x = points.as_slice();
     let mut mean = vec![0.0; d];

@@ -47,8 +47,30 @@ impl Points {
         &self.data[i * self.d..(i + 1) * self.d]
     }
 
+    /// The rows as fixed-size arrays; panics unless `D == self.d()`.
+    pub fn rows<const D: usize>(&self) -> &[[f64; D]] {
+        assert_eq!(D, self.d, "rows::<{D}> of {}-dimensional points", self.d);
+        self.data.as_chunks::<D>().0
+    }
+
     /// All coordinates, row-major.
     pub fn as_slice(&self) -> &[f64] {
         &self.data
+    }
+
+    /// The coordinates minus their mean, in f32, row-major: the working
+    /// copy of the neighbour searches (centring keeps ‖x‖² small, so
+    /// ‖x‖² + ‖y‖² − 2x·y loses little in single precision).
+    pub(crate) fn centred_f32(&self) -> Vec<f32> {
+        let mut mean = vec![0.0f64; self.d];
+        for i in 0..self.n {
+            for (m, v) in mean.iter_mut().zip(self.row(i)) {
+                *m += v;
+            }
+        }
+        mean.iter_mut().for_each(|m| *m /= self.n as f64);
+        (0..self.n)
+            .flat_map(|i| self.row(i).iter().zip(&mean).map(|(v, m)| (v - m) as f32))
+            .collect()
     }
 }

@@ -32,8 +32,16 @@ pub fn fixed_sum_by<F: Fn(usize) -> f64 + Sync>(n: usize, f: F) -> f64 {
 
 /// Column sums of rows of length D, deterministic for any thread count.
 pub fn fixed_sum_rows<const D: usize>(y: &[[f64; D]]) -> [f64; D] {
-    let partial: Vec<[f64; D]> = y
-        .par_chunks(CHUNK)
+    fixed_sum_rows_into(y, &mut Vec::new())
+}
+
+/// [`fixed_sum_rows`] with the per-chunk sums in `partial`, whose
+/// allocation is reused from call to call.
+pub fn fixed_sum_rows_into<const D: usize>(
+    y: &[[f64; D]],
+    partial: &mut Vec<[f64; D]>,
+) -> [f64; D] {
+    y.par_chunks(CHUNK)
         .map(|c| {
             let mut s = [0.0; D];
             for r in c {
@@ -43,9 +51,9 @@ pub fn fixed_sum_rows<const D: usize>(y: &[[f64; D]]) -> [f64; D] {
             }
             s
         })
-        .collect();
+        .collect_into_vec(partial);
     let mut s = [0.0; D];
-    for p in partial {
+    for p in partial.iter() {
         for k in 0..D {
             s[k] += p[k];
         }

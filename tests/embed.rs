@@ -2,9 +2,15 @@
 
 mod common;
 
+use std::ops::ControlFlow;
+
 use sgtsne::graph::{synthetic_knn, StochasticGraph};
-use sgtsne::optimize::{embed, Params};
 use sgtsne::repulse::RepulsionKind;
+use sgtsne::{Embedder, Eta};
+
+/// The library's default seed before the CLI's became the one default;
+/// kept so these tests run the trajectories they always ran.
+const SEED: u64 = 0x5eed;
 
 /// The grid engine's final KL on a 2,000-node kNN graph converges to the
 /// exact engine's as the spacing shrinks, and is within 1% at h = 0.4.
@@ -14,12 +20,8 @@ use sgtsne::repulse::RepulsionKind;
 fn grid_kl_converges_to_exact() {
     let (g, _) = StochasticGraph::from_coo(&synthetic_knn(2000, 15, 3), 1.0).unwrap();
     let kl = |r, h| {
-        let p = Params {
-            repulsion: r,
-            grid_h: h,
-            ..Params::default()
-        };
-        embed::<2>(&g, &p, None, &mut |_| {}).unwrap().kl
+        let e = Embedder::new(2).seed(SEED).repulsion(r).grid_h(h);
+        e.embed(&g).unwrap().kl
     };
     let exact = kl(RepulsionKind::Exact, None);
     let coarse = kl(RepulsionKind::Grid, Some(0.7));
@@ -39,16 +41,20 @@ fn grid_kl_converges_to_exact() {
 fn cost_decreases_and_is_reported_on_schedule() {
     let g = common::random_graph(400, 3, 8, 5);
     let mut seen = Vec::new();
-    let p = Params {
-        max_iter: 320,
-        ..Params::default()
-    };
-    let r = embed::<3>(&g, &p, None, &mut |pr| {
-        if let Some(kl) = pr.kl {
-            seen.push((pr.iter, kl));
-        }
-    })
-    .unwrap();
+    let mut session = Embedder::new(3)
+        .seed(SEED)
+        .max_iter(320)
+        .session(&g, None)
+        .unwrap();
+    session
+        .run_to_end(&mut |pr| {
+            if let Some(kl) = pr.kl {
+                seen.push((pr.iter, kl));
+            }
+            ControlFlow::Continue(())
+        })
+        .unwrap();
+    let r = session.result().unwrap();
     let iters: Vec<usize> = seen.iter().map(|s| s.0).collect();
     assert_eq!(iters, vec![1, 50, 100, 150, 200, 250, 300, 320]);
     assert!(
@@ -63,13 +69,12 @@ fn cost_decreases_and_is_reported_on_schedule() {
 #[test]
 fn divergence_is_detected() {
     let g = common::random_graph(300, 3, 8, 6);
-    let p = Params {
-        eta: sgtsne::optimize::Eta::Fixed(1e15),
-        max_iter: 200,
-        ..Params::default()
-    };
-    match embed::<2>(&g, &p, None, &mut |_| {}) {
-        Err(sgtsne::Error::Numerical { iter, msg }) => {
+    let e = Embedder::new(2)
+        .seed(SEED)
+        .eta(Eta::Fixed(1e15))
+        .max_iter(200);
+    match e.embed(&g) {
+        Err(sgtsne::Error::Numerical { iter, msg, .. }) => {
             assert!(iter >= 1 && msg.contains("eta"), "{iter}: {msg}");
         }
         other => panic!("expected a numerical error, got {:?}", other.map(|e| e.kl)),

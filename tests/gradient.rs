@@ -44,7 +44,7 @@ fn check<const D: usize>(seed: u64) {
     // Gradient of SPEC §4 (α = 1) is ¼ ∂KL/∂y.
     let mut attr = vec![[0.0; D]; n];
     let mut rep = vec![[0.0; D]; n];
-    Attraction::<D>::forces(&CsrAttraction::new(&g), &y, &mut attr);
+    Attraction::<D>::forces(&mut CsrAttraction::new(&g), &y, &mut attr);
     let z = exact_repulsion(&y, &mut rep);
     let eps = 1e-6;
     let mut worst: f64 = 0.0;

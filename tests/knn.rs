@@ -34,15 +34,7 @@ fn naive(p: &Points, k: usize) -> Knn {
     for i in 0..n {
         let mut all: Vec<(f64, u32)> = (0..n)
             .filter(|&j| j != i)
-            .map(|j| {
-                let d: f64 = p
-                    .row(i)
-                    .iter()
-                    .zip(p.row(j))
-                    .map(|(a, b)| (a - b) * (a - b))
-                    .sum();
-                (d, j as u32)
-            })
+            .map(|j| (true_dist2(p, i, j), j as u32))
             .collect();
         all.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
         for &(d, j) in &all[..k] {
@@ -51,6 +43,15 @@ fn naive(p: &Points, k: usize) -> Knn {
         }
     }
     Knn { n, k, idx, dist2 }
+}
+
+/// The squared distance between points i and j, summed plainly.
+fn true_dist2(p: &Points, i: usize, j: usize) -> f64 {
+    p.row(i)
+        .iter()
+        .zip(p.row(j))
+        .map(|(a, b)| (a - b) * (a - b))
+        .sum()
 }
 
 fn recall(a: &Knn, b: &Knn) -> f64 {
@@ -81,10 +82,18 @@ fn exact_knn_equals_naive_reference() {
                     wd[t]
                 );
             }
-            // Indices equal except where distances tie within rounding.
+            // Each index carries its own distance, so indices may differ
+            // from the reference only where true distances tie.
             for t in 0..k {
+                let own = true_dist2(&p, i, gi[t] as usize);
+                assert!(
+                    (own - gd[t]).abs() <= 1e-12 * own.max(1e-300),
+                    "d={d} k={k} point {i} rank {t}: neighbour {} is at {own}, listed at {}",
+                    gi[t],
+                    gd[t]
+                );
                 if gi[t] != wi[t] {
-                    let near_tie = (gd[t] - wd[t]).abs() <= 1e-12 * wd[t].max(1e-300);
+                    let near_tie = (own - wd[t]).abs() <= 1e-12 * wd[t].max(1e-300);
                     assert!(
                         near_tie,
                         "d={d} k={k} point {i} rank {t}: {} vs {}",

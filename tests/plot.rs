@@ -179,7 +179,10 @@ fn chromium() -> Option<&'static str> {
 #[test]
 fn html_viewer_loads_in_a_headless_browser() {
     let Some(browser) = chromium() else {
-        eprintln!("SKIPPED html_viewer_loads_in_a_headless_browser: no chromium on this machine (apt-get install chromium)");
+        common::cannot_run(
+            "html_viewer_loads_in_a_headless_browser",
+            "no chromium on this machine (apt-get install chromium)",
+        );
         return;
     };
     let dir = tempfile::tempdir().unwrap();

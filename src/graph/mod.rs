@@ -6,129 +6,13 @@ mod stochastic;
 mod synthetic;
 
 pub use lambda::{lambda_rescale, solve_sigma};
-pub use stochastic::{PrepareReport, StochasticGraph};
+pub use stochastic::{check_lambda, PrepareReport, StochasticGraph};
 pub use synthetic::synthetic_knn;
 
+pub(crate) use crate::sparse::split_columns_mut;
+pub use crate::sparse::{Coo, Csc};
+
 use rayon::prelude::*;
-
-/// Triplets with 0-based indices, as read from a file: entry (i, j) is the
-/// weight of the edge from vertex j to vertex i.
-#[derive(Clone, Debug, Default)]
-pub struct Coo {
-    pub n: usize,
-    pub rows: Vec<u32>,
-    pub cols: Vec<u32>,
-    pub vals: Vec<f64>,
-}
-
-/// Compressed sparse columns with sorted, unique row indices in each column.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Csc {
-    pub n: usize,
-    pub colptr: Vec<usize>,
-    pub rowidx: Vec<u32>,
-    pub vals: Vec<f64>,
-}
-
-impl Csc {
-    pub fn nnz(&self) -> usize {
-        self.rowidx.len()
-    }
-
-    /// Column `j` as (row indices, values).
-    pub fn col(&self, j: usize) -> (&[u32], &[f64]) {
-        let r = self.colptr[j]..self.colptr[j + 1];
-        (&self.rowidx[r.clone()], &self.vals[r])
-    }
-
-    /// Builds a CSC matrix from triplets: duplicates are summed, explicit
-    /// zeros and self-loops dropped (SPEC §1). Indices must be < n.
-    pub fn from_coo(coo: &Coo) -> Csc {
-        let n = coo.n;
-        let mut counts = vec![0usize; n + 1];
-        for k in 0..coo.vals.len() {
-            if coo.rows[k] != coo.cols[k] && coo.vals[k] != 0.0 {
-                counts[coo.cols[k] as usize + 1] += 1;
-            }
-        }
-        for j in 0..n {
-            counts[j + 1] += counts[j];
-        }
-        let total = counts[n];
-        let mut next = counts.clone();
-        let mut rows = vec![0u32; total];
-        let mut vals = vec![0.0f64; total];
-        for k in 0..coo.vals.len() {
-            let (i, j, v) = (coo.rows[k], coo.cols[k], coo.vals[k]);
-            if i != j && v != 0.0 {
-                let p = next[j as usize];
-                rows[p] = i;
-                vals[p] = v;
-                next[j as usize] += 1;
-            }
-        }
-        // Sort each column by row and sum duplicates, compacting in place.
-        let mut colptr = vec![0usize; n + 1];
-        let mut out = 0usize;
-        let mut pairs: Vec<(u32, f64)> = Vec::new();
-        for j in 0..n {
-            pairs.clear();
-            pairs.extend((counts[j]..counts[j + 1]).map(|p| (rows[p], vals[p])));
-            pairs.sort_by_key(|&(r, _)| r);
-            let mut q = 0;
-            while q < pairs.len() {
-                let r = pairs[q].0;
-                let mut s = 0.0;
-                while q < pairs.len() && pairs[q].0 == r {
-                    s += pairs[q].1;
-                    q += 1;
-                }
-                rows[out] = r;
-                vals[out] = s;
-                out += 1;
-            }
-            colptr[j + 1] = out;
-        }
-        rows.truncate(out);
-        vals.truncate(out);
-        Csc {
-            n,
-            colptr,
-            rowidx: rows,
-            vals,
-        }
-    }
-
-    /// The transpose, also with sorted columns.
-    pub fn transpose(&self) -> Csc {
-        let n = self.n;
-        let mut counts = vec![0usize; n + 1];
-        for &r in &self.rowidx {
-            counts[r as usize + 1] += 1;
-        }
-        for j in 0..n {
-            counts[j + 1] += counts[j];
-        }
-        let mut next = counts.clone();
-        let mut rows = vec![0u32; self.nnz()];
-        let mut vals = vec![0.0; self.nnz()];
-        for j in 0..n {
-            let (ri, vi) = self.col(j);
-            for (&r, &v) in ri.iter().zip(vi) {
-                let p = next[r as usize];
-                rows[p] = j as u32;
-                vals[p] = v;
-                next[r as usize] += 1;
-            }
-        }
-        Csc {
-            n,
-            colptr: counts,
-            rowidx: rows,
-            vals,
-        }
-    }
-}
 
 /// Result of column normalisation.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -162,20 +46,6 @@ pub fn normalize_columns(m: &mut Csc) -> NormalizeStats {
         already_stochastic: stats.iter().filter(|s| s.0).count(),
         empty_columns: stats.iter().filter(|s| s.1).count(),
     }
-}
-
-/// Splits a value array into one mutable slice per column.
-pub(crate) fn split_columns_mut<'a>(
-    colptr: &[usize],
-    mut vals: &'a mut [f64],
-) -> Vec<&'a mut [f64]> {
-    let mut out = Vec::with_capacity(colptr.len().saturating_sub(1));
-    for w in colptr.windows(2) {
-        let (head, tail) = vals.split_at_mut(w[1] - w[0]);
-        out.push(head);
-        vals = tail;
-    }
-    out
 }
 
 /// P ← P + Pᵀ over the union of both patterns, then P ← P / ΣP (SPEC §3).

@@ -1,7 +1,5 @@
 //! The validated input of the embedder: a symmetric P with ΣP = 1.
 
-use std::path::Path;
-
 use super::{lambda_rescale, normalize_columns, symmetrize, Coo, Csc};
 use crate::error::{Error, Result};
 
@@ -21,6 +19,18 @@ pub struct PrepareReport {
     pub symmetric_entries: usize,
 }
 
+/// Checks a λ-rescaling target: a positive number.
+pub fn check_lambda(lambda: f64) -> Result<()> {
+    if lambda.is_finite() && lambda > 0.0 {
+        Ok(())
+    } else {
+        Err(Error::param(
+            "lambda",
+            format!("must be a positive number, got {lambda}"),
+        ))
+    }
+}
+
 /// A symmetric, non-negative sparse matrix with zero diagonal and total sum 1,
 /// stored as CSR (equal to its CSC, by symmetry) with sorted column indices.
 #[derive(Clone, Debug)]
@@ -29,20 +39,10 @@ pub struct StochasticGraph {
 }
 
 impl StochasticGraph {
-    /// Reads a Matrix Market file and prepares it with the given λ (SPEC §1–3).
-    pub fn from_matrix_market(path: &Path, lambda: f64) -> Result<(Self, PrepareReport)> {
-        let coo = crate::io::mtx::read_matrix_market(path)?;
-        Self::from_coo(&coo, lambda)
-    }
-
     /// Prepares a graph from triplets: clean, column-normalise, λ-rescale,
     /// symmetrise, divide by the total.
     pub fn from_coo(coo: &Coo, lambda: f64) -> Result<(Self, PrepareReport)> {
-        if !(lambda.is_finite() && lambda > 0.0) {
-            return Err(Error::Param(format!(
-                "lambda must be a positive number, got {lambda}"
-            )));
-        }
+        check_lambda(lambda)?;
         if coo.n == 0 {
             return Err(Error::Input("the graph has no vertices".into()));
         }
@@ -147,38 +147,9 @@ impl StochasticGraph {
         self.p.col(i)
     }
 
-    /// The same graph with vertex `v` renamed `perm.new_of(v)`.
-    pub fn permuted(&self, perm: &crate::order::Permutation) -> StochasticGraph {
-        let n = self.n();
-        let mut rowptr = vec![0usize; n + 1];
-        for new in 0..n {
-            let old = perm.old_of(new);
-            rowptr[new + 1] = rowptr[new] + (self.p.colptr[old + 1] - self.p.colptr[old]);
-        }
-        let mut colidx = vec![0u32; self.nnz()];
-        let mut vals = vec![0.0; self.nnz()];
-        let mut pairs: Vec<(u32, f64)> = Vec::new();
-        for new in 0..n {
-            let (c, v) = self.p.col(perm.old_of(new));
-            pairs.clear();
-            pairs.extend(
-                c.iter()
-                    .zip(v)
-                    .map(|(&c, &v)| (perm.new_of(c as usize) as u32, v)),
-            );
-            pairs.sort_by_key(|p| p.0);
-            for (k, (c, v)) in pairs.iter().enumerate() {
-                colidx[rowptr[new] + k] = *c;
-                vals[rowptr[new] + k] = *v;
-            }
-        }
-        StochasticGraph {
-            p: Csc {
-                n,
-                colptr: rowptr,
-                rowidx: colidx,
-                vals,
-            },
-        }
+    /// Wraps arrays that are symmetric with ΣP = 1 by construction (a
+    /// relabelling of a checked graph); no checks.
+    pub(crate) fn from_csc_unchecked(p: Csc) -> StochasticGraph {
+        StochasticGraph { p }
     }
 }

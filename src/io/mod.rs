@@ -3,6 +3,7 @@
 
 pub mod bhtsne;
 pub mod init;
+pub mod labels;
 pub(crate) mod lines;
 pub mod mtx;
 pub mod output;

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use super::lines::Lines;
 use crate::error::{Error, Result};
-use crate::graph::Coo;
+use crate::sparse::Coo;
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Field {

@@ -7,6 +7,7 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
+use crate::points::Points;
 
 /// Output file formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -56,12 +57,13 @@ impl std::str::FromStr for Format {
     }
 }
 
-/// Serialises rows into `w` in the given format.
-pub fn write_rows<W: Write + ?Sized, const D: usize>(
+/// Serialises the rows of `coords` into `w` in the given format.
+pub fn write_rows<W: Write + ?Sized>(
     w: &mut W,
-    rows: &[[f64; D]],
+    coords: &Points,
     format: Format,
 ) -> std::io::Result<()> {
+    let rows = coords.as_slice().chunks_exact(coords.d());
     let mut buf = ryu::Buffer::new();
     let sep: &[u8] = match format {
         Format::Csv => b",",
@@ -82,10 +84,10 @@ pub fn write_rows<W: Write + ?Sized, const D: usize>(
             }
         }
         Format::Npy => {
-            write_npy_header(w, rows.len(), D)?;
-            write_raw(w, rows)?;
+            write_npy_header(w, coords.n(), coords.d())?;
+            write_raw(w, coords.as_slice())?;
         }
-        Format::Bin => write_raw(w, rows)?,
+        Format::Bin => write_raw(w, coords.as_slice())?,
     }
     Ok(())
 }
@@ -105,14 +107,9 @@ pub fn write_npy_header<W: Write + ?Sized>(w: &mut W, n: usize, d: usize) -> std
     w.write_all(b"\n")
 }
 
-fn write_raw<W: Write + ?Sized, const D: usize>(
-    w: &mut W,
-    rows: &[[f64; D]],
-) -> std::io::Result<()> {
-    for r in rows {
-        for v in r {
-            w.write_all(&v.to_le_bytes())?;
-        }
+fn write_raw<W: Write + ?Sized>(w: &mut W, vals: &[f64]) -> std::io::Result<()> {
+    for v in vals {
+        w.write_all(&v.to_le_bytes())?;
     }
     Ok(())
 }
@@ -159,12 +156,8 @@ fn temp_path(path: &Path) -> PathBuf {
 }
 
 /// Writes an embedding (original vertex order) to `path` in `format`.
-pub fn write_embedding<const D: usize>(
-    path: &Path,
-    rows: &[[f64; D]],
-    format: Format,
-) -> Result<()> {
-    write_atomic(path, |w| write_rows(w, rows, format))
+pub fn write_embedding(path: &Path, coords: &Points, format: Format) -> Result<()> {
+    write_atomic(path, |w| write_rows(w, coords, format))
 }
 
 /// Checks up front that the output's directory exists and is writable, so a

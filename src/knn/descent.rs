@@ -59,7 +59,7 @@ pub fn approx(points: &Points, k: usize, p: &DescentParams) -> Knn {
     // row), so it runs on a centred f32 copy; the final lists get their
     // distances recomputed in f64.
     let d = points.d();
-    let x32 = centred_f32(points);
+    let x32 = points.centred_f32();
     let row32 = |i: usize| &x32[i * d..(i + 1) * d];
 
     // Initial lists from the leaves of a few random-projection trees
@@ -255,20 +255,6 @@ fn rp_leaves(x: &[f32], n: usize, d: usize, max_leaf: usize, seed: u64) -> Vec<V
         stack.push((left, 2 * node));
     }
     leaves
-}
-
-fn centred_f32(points: &Points) -> Vec<f32> {
-    let (n, d) = (points.n(), points.d());
-    let mut mean = vec![0.0f64; d];
-    for i in 0..n {
-        for (m, v) in mean.iter_mut().zip(points.row(i)) {
-            *m += v;
-        }
-    }
-    mean.iter_mut().for_each(|m| *m /= n as f64);
-    (0..n)
-        .flat_map(|i| points.row(i).iter().zip(&mean).map(|(v, m)| (v - m) as f32))
-        .collect()
 }
 
 #[inline]

@@ -24,16 +24,7 @@ pub fn exact(points: &Points, k: usize) -> Knn {
     let n = points.n();
     let d = points.d();
     assert!(k >= 1 && k < n, "need 1 <= k < N");
-    let mut mean = vec![0.0f64; d];
-    for i in 0..n {
-        for (m, v) in mean.iter_mut().zip(points.row(i)) {
-            *m += v;
-        }
-    }
-    mean.iter_mut().for_each(|m| *m /= n as f64);
-    let x: Vec<f32> = (0..n)
-        .flat_map(|i| points.row(i).iter().zip(&mean).map(|(v, m)| (v - m) as f32))
-        .collect();
+    let x = points.centred_f32();
     // References transposed (d × n), so the product packs contiguous runs
     // instead of gathering a strided column per element.
     let mut xt = vec![0.0f32; n * d];

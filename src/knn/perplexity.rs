@@ -6,7 +6,7 @@ use rayon::prelude::*;
 
 use super::Knn;
 use crate::error::{Error, Result};
-use crate::graph::Coo;
+use crate::sparse::Coo;
 
 /// |H − ln u| tolerance of the β search.
 pub const PERPLEXITY_TOL: f64 = 1e-5;
@@ -74,9 +74,10 @@ pub fn calibrate_row(d2: &[f64], perplexity: f64, out: &mut [f64]) -> (f64, f64)
 /// Conditional affinities from a kNN graph at perplexity u.
 pub fn perplexity_graph(knn: &Knn, perplexity: f64) -> Result<Calibration> {
     if !(perplexity.is_finite() && perplexity > 0.0) {
-        return Err(Error::Param(format!(
-            "perplexity must be a positive number, got {perplexity}"
-        )));
+        return Err(Error::param(
+            "perplexity",
+            format!("must be a positive number, got {perplexity}"),
+        ));
     }
     let (n, k) = (knn.n, knn.k);
     let mut p = vec![0.0f64; n * k];

@@ -7,6 +7,13 @@ use super::Permutation;
 use crate::error::{Error, Result};
 use crate::graph::StochasticGraph;
 
+/// METIS seeds one process-wide random generator at the start of each call
+/// and draws from it throughout, so two calls running at once (two
+/// sessions on two threads) interleave their draws and get orderings, and
+/// so embeddings, that depend on timing. One call at a time keeps every
+/// ordering a function of its graph alone (tests/session.rs found this).
+static METIS_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 pub(crate) fn node_nd(g: &StochasticGraph) -> Result<Permutation> {
     let n = g.n();
     if n <= 2 || g.nnz() == 0 {
@@ -29,6 +36,7 @@ pub(crate) fn node_nd(g: &StochasticGraph) -> Result<Permutation> {
     let mut options = [0 as ms::idx_t; ms::METIS_NOPTIONS as usize];
     let mut perm = vec![0 as ms::idx_t; n];
     let mut iperm = vec![0 as ms::idx_t; n];
+    let _one_at_a_time = METIS_LOCK.lock().unwrap_or_else(|e| e.into_inner());
     // SAFETY: every pointer refers to a live Vec/array of the length METIS
     // reads: xadj n+1, adjncy xadj[n], options METIS_NOPTIONS, perm and iperm
     // n. vwgt may be null. METIS writes only perm and iperm.

@@ -7,6 +7,7 @@ mod rcm;
 
 use crate::error::{Error, Result};
 use crate::graph::StochasticGraph;
+use crate::sparse::Csc;
 
 /// A bijection between original vertex ids ("old") and working ids ("new").
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -63,28 +64,63 @@ impl Permutation {
     pub fn permute_out<T: Copy>(&self, work: &[T]) -> Vec<T> {
         self.old_to_new.iter().map(|&w| work[w as usize]).collect()
     }
+
+    /// The same graph with vertex `v` renamed `self.new_of(v)`.
+    pub fn permute_graph(&self, g: &StochasticGraph) -> StochasticGraph {
+        let n = g.n();
+        assert_eq!(n, self.len(), "permutation and graph sizes differ");
+        let rp = g.rowptr();
+        let mut rowptr = vec![0usize; n + 1];
+        for new in 0..n {
+            let old = self.old_of(new);
+            rowptr[new + 1] = rowptr[new] + (rp[old + 1] - rp[old]);
+        }
+        let mut colidx = vec![0u32; g.nnz()];
+        let mut vals = vec![0.0; g.nnz()];
+        let mut pairs: Vec<(u32, f64)> = Vec::new();
+        for new in 0..n {
+            let (c, v) = g.row(self.old_of(new));
+            pairs.clear();
+            pairs.extend(
+                c.iter()
+                    .zip(v)
+                    .map(|(&c, &v)| (self.new_of(c as usize) as u32, v)),
+            );
+            pairs.sort_by_key(|p| p.0);
+            for (k, (c, v)) in pairs.iter().enumerate() {
+                colidx[rowptr[new] + k] = *c;
+                vals[rowptr[new] + k] = *v;
+            }
+        }
+        StochasticGraph::from_csc_unchecked(Csc {
+            n,
+            colptr: rowptr,
+            rowidx: colidx,
+            vals,
+        })
+    }
 }
 
-/// Which ordering to apply before the run.
+/// Which vertex ordering to apply before the run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 #[non_exhaustive]
-pub enum Ordering {
+pub enum VertexOrder {
     /// METIS nested dissection (needs the `metis` feature, on by default).
     #[default]
     Metis,
     /// Reverse Cuthill–McKee (pure Rust).
     Rcm,
-    /// Input order.
-    None,
+    /// The input order, unchanged (spelled `none` on the command line).
+    Input,
 }
 
-impl std::str::FromStr for Ordering {
+impl std::str::FromStr for VertexOrder {
     type Err = String;
     fn from_str(s: &str) -> std::result::Result<Self, String> {
         match s {
-            "metis" => Ok(Ordering::Metis),
-            "rcm" => Ok(Ordering::Rcm),
-            "none" => Ok(Ordering::None),
+            "metis" => Ok(VertexOrder::Metis),
+            "rcm" => Ok(VertexOrder::Rcm),
+            "none" | "input" => Ok(VertexOrder::Input),
             _ => Err(format!(
                 "unknown ordering '{s}': expected metis, rcm or none"
             )),
@@ -92,16 +128,27 @@ impl std::str::FromStr for Ordering {
     }
 }
 
+impl std::fmt::Display for VertexOrder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            VertexOrder::Metis => "metis",
+            VertexOrder::Rcm => "rcm",
+            VertexOrder::Input => "none",
+        })
+    }
+}
+
 /// Computes the ordering of the symmetric pattern of `g`.
-pub fn compute(g: &StochasticGraph, how: Ordering) -> Result<Permutation> {
+pub fn compute(g: &StochasticGraph, how: VertexOrder) -> Result<Permutation> {
     match how {
-        Ordering::None => Ok(Permutation::identity(g.n())),
-        Ordering::Rcm => Ok(rcm::rcm(g)),
+        VertexOrder::Input => Ok(Permutation::identity(g.n())),
+        VertexOrder::Rcm => Ok(rcm::rcm(g)),
         #[cfg(feature = "metis")]
-        Ordering::Metis => metis::node_nd(g),
+        VertexOrder::Metis => metis::node_nd(g),
         #[cfg(not(feature = "metis"))]
-        Ordering::Metis => Err(Error::Param(
-            "this build has no METIS (built without the 'metis' feature); use --order rcm".into(),
+        VertexOrder::Metis => Err(Error::param(
+            "order",
+            "this build has no METIS (built without the 'metis' feature); choose rcm",
         )),
     }
 }

@@ -3,12 +3,39 @@
 //! self-contained interactive HTML page. Labels colour the points.
 
 mod html;
-mod labels;
 mod raster;
 
-pub use html::render_html;
-pub use labels::{knn_label_accuracy, read_labels, Labels, MAX_LEGEND};
-pub use raster::render_png;
+use crate::error::{Error, Result};
+pub use crate::io::labels::{Labels, MAX_LEGEND};
+use crate::points::Points;
+
+/// A PNG scatter plot of 1-, 2- or 3-dimensional coordinates: 2D one
+/// panel, 3D the three axis-pair projections, 1D a strip per label.
+pub fn render_png(coords: &Points, labels: Option<&Labels>, title: &str) -> Result<Vec<u8>> {
+    Ok(match coords.d() {
+        1 => raster::render_png(coords.rows::<1>(), labels, title),
+        2 => raster::render_png(coords.rows::<2>(), labels, title),
+        3 => raster::render_png(coords.rows::<3>(), labels, title),
+        d => return Err(not_drawable(d)),
+    })
+}
+
+/// A self-contained interactive HTML viewer of 1-, 2- or 3-dimensional
+/// coordinates.
+pub fn render_html(coords: &Points, labels: Option<&Labels>, title: &str) -> Result<String> {
+    Ok(match coords.d() {
+        1 => html::render_html(coords.rows::<1>(), labels, title),
+        2 => html::render_html(coords.rows::<2>(), labels, title),
+        3 => html::render_html(coords.rows::<3>(), labels, title),
+        d => return Err(not_drawable(d)),
+    })
+}
+
+fn not_drawable(d: usize) -> Error {
+    Error::Input(format!(
+        "cannot draw {d}-dimensional coordinates (1, 2 or 3)"
+    ))
+}
 
 /// A colour as 8-bit RGB.
 pub type Rgb = [u8; 3];

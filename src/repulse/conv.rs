@@ -92,9 +92,9 @@ impl<const D: usize> Default for Convolver<D> {
 }
 
 impl<const D: usize> Convolver<D> {
-    /// A convolver on the default FFT backend ([`super::FftBackend::from_env`]).
+    /// A convolver on the default FFT backend ([`super::FftBackend::default`]).
     pub fn new() -> Self {
-        Self::with_backend(super::FftBackend::from_env())
+        Self::with_backend(super::FftBackend::default())
     }
 
     pub fn with_backend(backend: super::FftBackend) -> Self {

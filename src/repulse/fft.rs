@@ -1,7 +1,8 @@
 //! Batched one-dimensional FFTs of f32 complex lines: the only transform the
 //! convolution needs. rustfft is the default (pure Rust, runtime SIMD
 //! detection); with the `fftw` cargo feature the system's single-precision
-//! FFTW 3 can serve instead (`SGTSNE_FFT=fftw|rustfft`, configure.md).
+//! FFTW 3 can serve instead (the plan's `fft` option; the command line
+//! reads `SGTSNE_FFT=fftw|rustfft`, configure.md).
 
 use std::sync::Arc;
 
@@ -28,23 +29,40 @@ impl LineFft for Arc<dyn Fft<f32>> {
 
 /// Which library computes the transforms.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Backend {
     RustFft,
     #[cfg(feature = "fftw")]
     Fftw,
 }
 
-impl Backend {
-    /// rustfft unless built with `fftw`, where FFTW is the default and
-    /// `SGTSNE_FFT=rustfft` switches back (for side-by-side measurements).
-    pub fn from_env() -> Backend {
+impl Default for Backend {
+    /// rustfft, or FFTW in a build with the `fftw` feature (configure.md).
+    fn default() -> Backend {
         #[cfg(feature = "fftw")]
         {
-            if std::env::var("SGTSNE_FFT").map_or(true, |v| v != "rustfft") {
-                return Backend::Fftw;
-            }
+            Backend::Fftw
         }
-        Backend::RustFft
+        #[cfg(not(feature = "fftw"))]
+        {
+            Backend::RustFft
+        }
+    }
+}
+
+impl std::str::FromStr for Backend {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s {
+            "rustfft" => Ok(Backend::RustFft),
+            #[cfg(feature = "fftw")]
+            "fftw" => Ok(Backend::Fftw),
+            #[cfg(not(feature = "fftw"))]
+            "fftw" => Err("this build has no FFTW (built without the 'fftw' feature)".into()),
+            _ => Err(format!(
+                "unknown FFT backend '{s}': expected rustfft or fftw"
+            )),
+        }
     }
 }
 
@@ -56,7 +74,7 @@ pub struct Planner {
 
 impl Planner {
     pub fn new() -> Self {
-        Self::with_backend(Backend::from_env())
+        Self::with_backend(Backend::default())
     }
 
     pub fn with_backend(backend: Backend) -> Self {

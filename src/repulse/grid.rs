@@ -82,9 +82,13 @@ pub struct GridRepulsion<const D: usize> {
 
 impl<const D: usize> GridRepulsion<D> {
     pub fn new(h: f64) -> Self {
+        Self::with_backend(h, super::FftBackend::default())
+    }
+
+    pub fn with_backend(h: f64, backend: super::FftBackend) -> Self {
         GridRepulsion {
             h,
-            conv: Convolver::new(),
+            conv: Convolver::with_backend(backend),
             cell: Vec::new(),
             order: Vec::new(),
             rank: Vec::new(),

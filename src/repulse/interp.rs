@@ -224,7 +224,7 @@ pub fn fft_size(m: usize, dim: usize) -> usize {
 /// Whether k's only prime factors are in `primes`.
 fn is_smooth(mut k: usize, primes: &[usize]) -> bool {
     for &p in primes {
-        while k % p == 0 {
+        while k.is_multiple_of(p) {
             k /= p;
         }
     }

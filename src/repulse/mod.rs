@@ -60,3 +60,13 @@ impl std::str::FromStr for RepulsionKind {
         }
     }
 }
+
+impl std::fmt::Display for RepulsionKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            RepulsionKind::Auto => "auto",
+            RepulsionKind::Exact => "exact",
+            RepulsionKind::Grid => "grid",
+        })
+    }
+}

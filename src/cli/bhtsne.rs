@@ -2,16 +2,17 @@
 //! and prints bh_tsne's progress lines on stdout, as the wrappers expect.
 
 use std::io::Write;
+use std::ops::ControlFlow;
 use std::path::Path;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
 
+use sgtsne::affinity::Affinities;
 use sgtsne::graph::StochasticGraph;
-use sgtsne::io::bhtsne::{read_data_dat, write_result};
-use sgtsne::knn::KnnMethod;
-use sgtsne::optimize::{self, Params, Progress};
+use sgtsne::io::bhtsne::{read_data_dat, write_result, BhTsneJob};
 use sgtsne::repulse::RepulsionKind;
+use sgtsne::{Embedder, Embedding};
 
 pub fn run(dir: &Path) -> Result<()> {
     let data = dir.join("data.dat");
@@ -41,42 +42,17 @@ pub fn run(dir: &Path) -> Result<()> {
             .map(|t| t.as_nanos() as u64)
             .unwrap_or(1)
     });
-    let _ = writeln!(out, "Computing input similarities...");
-    let _ = out.flush();
+    let graph = similarities(&job, seed, &mut out)?;
     let t = Instant::now();
-    let coo =
-        crate::cli::sgtsne_points_graph(&job.points, job.perplexity, KnnMethod::Auto, seed, true)?;
-    let (graph, _) = StochasticGraph::from_coo(&coo, 1.0)?;
-    let _ = writeln!(
-        out,
-        "Input similarities computed in {:.2} seconds (sparsity = {:.6})!\nLearning embedding...",
-        t.elapsed().as_secs_f64(),
-        graph.nnz() as f64 / (n as f64 * n as f64)
-    );
-    let _ = out.flush();
-    let params = Params {
-        max_iter: job.max_iter as usize,
-        seed,
-        repulsion: if job.theta == 0.0 {
-            RepulsionKind::Exact
-        } else {
-            RepulsionKind::Auto
-        },
-        ..Params::default()
-    };
-    let t = Instant::now();
-    let (y, costs) = match job.no_dims {
-        1 => fit::<1>(&graph, &params, &mut out)?,
-        2 => fit::<2>(&graph, &params, &mut out)?,
-        _ => fit::<3>(&graph, &params, &mut out)?,
-    };
+    let e = fit(&job, seed, &graph, &mut out)?;
     let _ = writeln!(
         out,
         "Fitting performed in {:.2} seconds.",
         t.elapsed().as_secs_f64()
     );
+    let costs = sgtsne::optimize::point_costs(&graph, &e.coords, e.z);
     sgtsne::io::output::write_atomic(&result, |w| {
-        write_result(w, job.no_dims as usize, &y, &costs)
+        write_result(w, job.no_dims as usize, e.coords.as_slice(), &costs)
     })
     .context("writing the result")?;
     let _ = writeln!(
@@ -87,17 +63,43 @@ pub fn run(dir: &Path) -> Result<()> {
     Ok(())
 }
 
-fn fit<const D: usize>(
-    g: &StochasticGraph,
-    params: &Params,
-    out: &mut impl Write,
-) -> Result<(Vec<f64>, Vec<f64>)> {
+/// The input similarities: the perplexity-calibrated kNN graph.
+fn similarities(job: &BhTsneJob, seed: u64, out: &mut impl Write) -> Result<StochasticGraph> {
+    let _ = writeln!(out, "Computing input similarities...");
+    let _ = out.flush();
+    let t = Instant::now();
+    let aff = Affinities::default()
+        .perplexity(job.perplexity)
+        .seed(seed)
+        .graph(&job.points, &mut |_| {})?;
+    let (graph, _) = StochasticGraph::from_coo(&aff.coo, 1.0)?;
+    let n = graph.n() as f64;
+    let _ = writeln!(
+        out,
+        "Input similarities computed in {:.2} seconds (sparsity = {:.6})!\nLearning embedding...",
+        t.elapsed().as_secs_f64(),
+        graph.nnz() as f64 / (n * n)
+    );
+    let _ = out.flush();
+    Ok(graph)
+}
+
+fn fit(job: &BhTsneJob, seed: u64, g: &StochasticGraph, out: &mut impl Write) -> Result<Embedding> {
+    let embedder = Embedder::new(job.no_dims as usize)
+        .max_iter(job.max_iter as usize)
+        .seed(seed)
+        .repulsion(if job.theta == 0.0 {
+            RepulsionKind::Exact
+        } else {
+            RepulsionKind::Auto
+        });
     // bh_tsne evaluates its cost after each step, so its last line is the
     // cost of the embedding it writes; ours are taken before the step, so
     // the last line is held back and printed with the final embedding's KL
     // (which the per-point costs in result.dat sum to).
     let mut last_seconds = 0.0;
-    let mut on_progress = |p: &Progress| {
+    let mut session = embedder.session(g, None)?;
+    session.run_to_end(&mut |p| {
         if let Some(kl) = p.kl {
             if p.iter == p.max_iter {
                 last_seconds = p.seconds;
@@ -110,13 +112,13 @@ fn fit<const D: usize>(
                 let _ = out.flush();
             }
         }
-    };
-    let e = optimize::embed::<D>(g, params, None, &mut on_progress)?;
+        ControlFlow::Continue(())
+    })?;
+    let e = session.result()?;
     let _ = writeln!(
         out,
         "Iteration {}: error is {:.6} (50 iterations in {:.2} seconds)",
-        params.max_iter, e.kl, last_seconds
+        job.max_iter, e.kl, last_seconds
     );
-    let costs = optimize::point_costs(g, &e.y, e.z);
-    Ok((e.y.iter().flatten().copied().collect(), costs))
+    Ok(e)
 }

@@ -1,0 +1,301 @@
+//! The command line's flags. Every default is read from the library
+//! (`sgtsne::defaults` and the settings' `Default`), so the help text and
+//! the library cannot disagree; values are checked by the library, once.
+
+use std::path::PathBuf;
+
+use clap::Parser;
+
+use sgtsne::affinity::Affinities;
+use sgtsne::defaults;
+use sgtsne::io::output::Format;
+use sgtsne::io::points::InputFormat;
+use sgtsne::knn::KnnMethod;
+use sgtsne::order::VertexOrder;
+use sgtsne::repulse::{FftBackend, RepulsionKind};
+use sgtsne::{AttractionKind, Embedder, Eta};
+
+const AFTER_HELP: &str = "\
+Examples:
+  Embed a graph in 3D:
+    sgtsne graph.mtx --dim 3 -o graph3d.txt
+  A kNN graph with lambda-rescaling, fixed seed, CSV output:
+    sgtsne knn.mtx.gz --lambda 10 --seed 7 -o out.csv
+  Classic SG-t-SNE-Pi step size, exact repulsion, to stdout:
+    sgtsne small.mtx --eta 200 --repulsion exact -o -
+  Points (N x D): perplexity-30 kNN graph, then embed in 2D:
+    sgtsne points.npy --perplexity 30 --dim 2 -o points2d.txt
+  Raw pixels: reduce to 50 principal components first:
+    sgtsne images.csv --pca 50 -o images2d.txt
+  Build the graph from points once, embed it later (any number of times):
+    sgtsne graph points.npy --perplexity 30 -o graph.mtx
+    sgtsne graph.mtx --dim 3
+  Drop-in for van der Maaten's bh_tsne (bhtsne.py, wrappers): copy the binary
+  under that name; it reads ./data.dat and writes ./result.dat:
+    cp sgtsne path/to/bhtsne/bh_tsne      (or run: sgtsne bhtsne)
+
+Input: chosen by extension (or --input-format), else by the first bytes.
+  .mtx[.gz]  a Matrix Market 'coordinate' graph (real, integer or pattern;
+             general or symmetric). Entry (i, j) is the weight of the edge
+             j -> i; columns are normalised to sum to 1, lambda-rescaled, then
+             P + P^T is divided by its sum.
+  .npy       points, N x D (float64/32, int, uint8; C or Fortran order)
+  .txt .csv .tsv [.gz]  points, one per line (a header line is skipped)
+  .dat       points in bh_tsne's data.dat layout
+Points become a graph: k = min(N-1, 3 * perplexity) nearest neighbours, a
+per-point Gaussian with entropy ln(perplexity), column i holding p(j|i).
+
+Output: one line per vertex in input order, d numbers separated by spaces (or
+.csv, .tsv, .npy, .bin by the extension of -o, or --format). Progress and the
+final 'time: ... final KL ...' line go to stderr.";
+
+/// Embed a sparse stochastic graph (or point data, via a kNN graph) in 1, 2
+/// or 3 dimensions, SG-t-SNE-Pi style.
+///
+/// Subcommands: 'sgtsne graph POINTS -o G.mtx' writes the graph built from
+/// points; 'sgtsne bhtsne' is the bh_tsne drop-in (see the examples below).
+#[derive(Parser, Debug)]
+#[command(name = "sgtsne", version, about, long_about, after_help = AFTER_HELP)]
+pub struct Args {
+    /// Input: a graph (.mtx, .mtx.gz) or points (.npy, .txt, .csv, .tsv, .dat)
+    pub input: PathBuf,
+
+    #[command(flatten)]
+    pub points: PointsOpts,
+
+    /// Embedding dimension: 1, 2 or 3
+    #[arg(short = 'd', long, default_value_t = defaults::DIM, value_parser = dim_parser)]
+    pub dim: usize,
+
+    /// Lambda-rescaling target: each column's entries p are raised to the power
+    /// sigma with sum p^sigma = lambda (1 = off; 10 suits kNN graphs)
+    #[arg(short = 'l', long, default_value_t = defaults::LAMBDA, allow_negative_numbers = true)]
+    pub lambda: f64,
+
+    /// Number of gradient-descent iterations
+    #[arg(short = 'm', long, default_value_t = defaults::MAX_ITER)]
+    pub max_iter: usize,
+
+    /// Iterations of early exaggeration (with momentum 0.5)
+    #[arg(short = 'e', long, default_value_t = defaults::EARLY_ITER)]
+    pub early_iter: usize,
+
+    /// Early exaggeration factor
+    #[arg(short = 'a', long, default_value_t = defaults::ALPHA, allow_negative_numbers = true)]
+    pub alpha: f64,
+
+    /// Step size: a positive number, or 'auto' = max(200, N/alpha).
+    /// '200' reproduces SG-t-SNE-Pi and bh_tsne
+    #[arg(long, default_value_t = Eta::Auto, allow_negative_numbers = true)]
+    pub eta: Eta,
+
+    /// Seed of the random initial embedding (runs with the same seed reproduce exactly)
+    #[arg(long, default_value_t = defaults::SEED)]
+    pub seed: u64,
+
+    /// Initial embedding: N rows of d numbers, in input vertex order
+    #[arg(long, value_name = "FILE")]
+    pub init: Option<PathBuf>,
+
+    /// Vertex labels, one per line in input order (any strings): colour the
+    /// plots and report the 10-NN label accuracy of the embedding
+    #[arg(long, value_name = "FILE")]
+    pub labels: Option<PathBuf>,
+
+    /// Also draw a PNG scatter plot (3D: the three axis-pair projections;
+    /// 1D: one strip per label)
+    #[arg(long, value_name = "PNG")]
+    pub plot: Option<PathBuf>,
+
+    /// Also write a self-contained interactive HTML viewer (zoom, pan,
+    /// rotate in 3D, hover for vertex and label); opens offline
+    #[arg(long, value_name = "HTML")]
+    pub html: Option<PathBuf>,
+
+    /// Worker threads (0 = all cores). Results do not depend on it
+    #[arg(short = 'p', long, default_value_t = 0)]
+    pub threads: usize,
+
+    /// Output file, '-' for stdout
+    #[arg(short = 'o', long, default_value = "embedding.txt")]
+    pub output: PathBuf,
+
+    /// Output format: txt, csv, tsv, npy or bin (default: by the extension of -o)
+    #[arg(long)]
+    pub format: Option<Format>,
+
+    /// Repulsion engine: exact (O(N^2)), grid (FFT), or auto (exact up to 1000 vertices)
+    #[arg(long, default_value_t = RepulsionKind::Auto)]
+    pub repulsion: RepulsionKind,
+
+    /// Grid spacing of the grid repulsion, in (0, 10] (default 0.5 / 0.7 /
+    /// 1.2 for d = 1 / 2 / 3; smaller is more accurate and slower)
+    #[arg(long, allow_negative_numbers = true)]
+    pub grid_h: Option<f64>,
+
+    /// Vertex ordering for the sparse attraction: metis, rcm or none
+    #[arg(long, default_value_t = VertexOrder::default())]
+    pub order: VertexOrder,
+
+    /// Sparse attraction layout: csb (compressed sparse blocks over one
+    /// triangle of P, each pair computed once; about 2x plain rows on large
+    /// kNN graphs in METIS order) or csr (plain rows, the reference)
+    #[arg(long, default_value_t = AttractionKind::default())]
+    pub attraction: AttractionKind,
+
+    /// Refuse runs estimated to need more memory than this (e.g. 512MB,
+    /// 8GB; units are powers of 1024). Default: the memory available now
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_memory: Option<u64>,
+
+    /// Print nothing but errors
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+}
+
+fn parse_size(s: &str) -> std::result::Result<u64, String> {
+    sgtsne::memory::parse_size(s).map_err(|e| match e {
+        sgtsne::Error::Param { msg, .. } => msg,
+        e => e.to_string(),
+    })
+}
+
+/// How point data become a graph.
+#[derive(clap::Args, Debug, Clone)]
+pub struct PointsOpts {
+    /// Perplexity u of the point affinities: k = min(N-1, 3u) neighbours (points only)
+    #[arg(long, default_value_t = defaults::PERPLEXITY, allow_negative_numbers = true)]
+    pub perplexity: f64,
+
+    /// Nearest-neighbour search: exact (brute force), approx (NN-descent), or
+    /// auto (exact up to about 220,000 points of 50 dimensions) (points only)
+    #[arg(long, default_value_t = KnnMethod::Auto)]
+    pub knn: KnnMethod,
+
+    /// Project points on this many principal components first; 0 = off (points only)
+    #[arg(long, default_value_t = defaults::PCA)]
+    pub pca: usize,
+
+    /// Input format: mtx, npy, text or dat (default: by extension, then by content)
+    #[arg(long, value_name = "FORMAT")]
+    pub input_format: Option<InputFormat>,
+}
+
+/// The flags that only apply to point input.
+pub const POINT_FLAGS: [&str; 3] = ["perplexity", "knn", "pca"];
+
+/// Write the graph that point data become, in Matrix Market form, for later
+/// runs of 'sgtsne GRAPH.mtx'.
+#[derive(Parser, Debug)]
+#[command(
+    name = "sgtsne graph",
+    version,
+    after_help = "Example:\n  sgtsne graph points.npy --perplexity 30 -o graph.mtx\n  sgtsne graph.mtx --dim 2\n\n\
+The file holds p(j|i) in column i (columns sum to 1); embedding it gives the\n\
+same result as embedding the points directly with the same flags."
+)]
+pub struct GraphArgs {
+    /// Points: .npy, .txt, .csv, .tsv or bh_tsne's .dat
+    pub input: PathBuf,
+
+    #[command(flatten)]
+    pub points: PointsOpts,
+
+    /// Output Matrix Market file, '-' for stdout
+    #[arg(short = 'o', long, default_value = "graph.mtx")]
+    pub output: PathBuf,
+
+    /// Seed of the approximate kNN search
+    #[arg(long, default_value_t = defaults::SEED)]
+    pub seed: u64,
+
+    /// Refuse inputs estimated to need more memory than this (e.g. 8GB).
+    /// Default: the memory available now
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_memory: Option<u64>,
+
+    /// Worker threads (0 = all cores). Results do not depend on it
+    #[arg(short = 'p', long, default_value_t = 0)]
+    pub threads: usize,
+
+    /// Print nothing but errors
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+}
+
+/// The bh_tsne drop-in: reads data.dat, writes result.dat in a directory.
+#[derive(Parser, Debug)]
+#[command(
+    name = "sgtsne bhtsne",
+    version,
+    after_help = "Invoked as 'bh_tsne' (copy or link the binary under that name) it takes no\n\
+arguments and works in the current directory, as van der Maaten's wrappers expect.\n\
+Threads: RAYON_NUM_THREADS (default: all cores)."
+)]
+pub struct BhArgs {
+    /// Directory holding data.dat; result.dat is written there
+    #[arg(long, default_value = ".")]
+    pub dir: PathBuf,
+
+    /// Worker threads (0 = all cores, or RAYON_NUM_THREADS)
+    #[arg(short = 'p', long, default_value_t = 0)]
+    pub threads: usize,
+}
+
+fn dim_parser(s: &str) -> std::result::Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(d @ 1..=3) => Ok(d),
+        _ => Err(format!("'{s}' is not 1, 2 or 3")),
+    }
+}
+
+/// The library's name of a parameter as this command line spells it.
+pub fn flag_name(param: &str) -> String {
+    format!("--{}", param.replace('_', "-"))
+}
+
+impl Args {
+    /// The embedder these flags describe. `SGTSNE_FFT` (rustfft or fftw)
+    /// overrides the FFT library, for side-by-side measurements.
+    pub fn embedder(&self) -> anyhow::Result<Embedder> {
+        let mut e = Embedder::new(self.dim)
+            .max_iter(self.max_iter)
+            .early_iter(self.early_iter)
+            .alpha(self.alpha)
+            .eta(self.eta)
+            .seed(self.seed)
+            .repulsion(self.repulsion)
+            .grid_h(self.grid_h)
+            .order(self.order)
+            .attraction(self.attraction);
+        if let Some(v) = std::env::var_os("SGTSNE_FFT") {
+            let v = v.to_string_lossy();
+            let b: FftBackend = v
+                .parse()
+                .map_err(|m: String| anyhow::anyhow!("SGTSNE_FFT={v}: {m}"))?;
+            e = e.fft(b);
+        }
+        e.validate()?;
+        Ok(e)
+    }
+}
+
+impl PointsOpts {
+    /// The affinity settings these flags describe, checked.
+    pub fn affinities(&self, seed: u64) -> sgtsne::Result<Affinities> {
+        let a = Affinities::default()
+            .perplexity(self.perplexity)
+            .knn(self.knn)
+            .pca(self.pca)
+            .seed(seed);
+        a.validate()?;
+        Ok(a)
+    }
+}
+
+/// The first point-only flag given on the command line, if any.
+pub fn point_flags_given(m: &clap::ArgMatches) -> Option<&'static str> {
+    POINT_FLAGS
+        .into_iter()
+        .find(|f| m.value_source(f) == Some(clap::parser::ValueSource::CommandLine))
+}

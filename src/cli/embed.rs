@@ -1,0 +1,128 @@
+//! `sgtsne INPUT`: embed a graph, or points through their kNN graph.
+
+use std::time::Instant;
+
+use anyhow::{bail, Result};
+
+use sgtsne::io::labels::{read_labels, Labels};
+use sgtsne::io::output::{self, Format};
+use sgtsne::io::points::InputFormat;
+use sgtsne::points::Points;
+use sgtsne::{Embedding, Plan};
+
+use super::args::Args;
+use super::input;
+use super::report::Reporter;
+
+/// Runs the main subcommand; `point_flag` is the first point-only flag
+/// given on the command line, if any.
+pub fn run(args: &Args, point_flag: Option<&str>) -> Result<()> {
+    let t0 = Instant::now();
+    let embedder = args.embedder()?;
+    sgtsne::graph::check_lambda(args.lambda)?;
+    let aff = args.points.affinities(args.seed)?;
+    let format = input::input_format(&args.input, &args.points)?;
+    if let (InputFormat::Mtx, Some(flag)) = (format, point_flag) {
+        bail!(
+            "--{flag} applies to point input, but {} is a graph (Matrix Market)",
+            args.input.display()
+        );
+    }
+    check_outputs(args)?;
+    let cap = input::memory_cap(args.max_memory);
+    let graph = input::read_graph(&args.input, format, args.lambda, &aff, args.quiet, cap)?;
+    let plan = embedder.plan(graph.n())?;
+    let need = plan.memory_estimate(graph.nnz());
+    let what = format!(
+        "embedding {} vertices ({} entries) in {}D",
+        plan.n,
+        graph.nnz(),
+        plan.dim
+    );
+    input::check_memory(need, cap, &what)?;
+    let labels = match &args.labels {
+        Some(p) => Some(read_labels(p, plan.n)?),
+        None => None,
+    };
+    let init = read_init(args, &plan)?;
+    let prepare = t0.elapsed().as_secs_f64();
+
+    let reporter = Reporter::new(args.quiet, plan.max_iter);
+    reporter.start(&plan, need);
+    let mut session = embedder.session(&graph, init.as_ref().map(Points::as_slice))?;
+    let status = session.run_to_end(&mut |p| reporter.progress(p));
+    reporter.finish();
+    status?;
+    let result = session.result()?;
+    write_outputs(args, &result, labels.as_ref())?;
+    if !args.quiet {
+        if let Some(l) = &labels {
+            let acc = sgtsne::quality::knn_label_accuracy(&result.coords, l)?;
+            eprintln!("10-NN label accuracy of the embedding: {acc:.4}");
+        }
+        summary(&result, prepare, t0.elapsed().as_secs_f64());
+    }
+    Ok(())
+}
+
+/// Every output's directory is writable before any work starts.
+fn check_outputs(args: &Args) -> Result<()> {
+    output::check_writable(&args.output)?;
+    for p in [&args.plot, &args.html].into_iter().flatten() {
+        output::check_writable(p)?;
+    }
+    Ok(())
+}
+
+/// The --init rows, checked against the graph.
+fn read_init(args: &Args, plan: &Plan) -> Result<Option<Points>> {
+    let Some(p) = &args.init else {
+        return Ok(None);
+    };
+    let rows = sgtsne::io::init::read_init(p, plan.dim)?;
+    if rows.n() != plan.n {
+        bail!(
+            "{}: {} rows, but the graph has {} vertices",
+            p.display(),
+            rows.n(),
+            plan.n
+        );
+    }
+    Ok(Some(rows))
+}
+
+fn write_outputs(args: &Args, result: &Embedding, labels: Option<&Labels>) -> Result<()> {
+    let format = args
+        .format
+        .unwrap_or_else(|| Format::from_path(&args.output));
+    output::write_embedding(&args.output, &result.coords, format)?;
+    let title = format!(
+        "{} ({} points, {}D)",
+        args.input
+            .file_name()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        result.coords.n(),
+        result.coords.d()
+    );
+    if let Some(p) = &args.plot {
+        let png = sgtsne::plot::render_png(&result.coords, labels, &title)?;
+        output::write_atomic(p, |w| w.write_all(&png))?;
+    }
+    if let Some(p) = &args.html {
+        let page = sgtsne::plot::render_html(&result.coords, labels, &title)?;
+        output::write_atomic(p, |w| w.write_all(page.as_bytes()))?;
+    }
+    Ok(())
+}
+
+/// The last line, which scripts may parse.
+fn summary(result: &Embedding, prepare: f64, total: f64) {
+    let t = result.timings;
+    let prep = prepare + t.setup;
+    let other = (total - prep - t.attraction - t.repulsion).max(0.0);
+    eprintln!(
+        "time: total {:.2} s (prepare {:.2} s, attraction {:.2} s, repulsion {:.2} s, other {:.2} s), final KL {:.4}",
+        total, prep, t.attraction, t.repulsion, other, result.kl
+    );
+}

@@ -1,0 +1,153 @@
+//! Inputs of the subcommands: the format, the memory cap, and points or a
+//! Matrix Market file turned into a prepared graph, with progress lines.
+
+use std::path::Path;
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+
+use sgtsne::affinity::{Affinities, AffinityGraph, Stage};
+use sgtsne::graph::{PrepareReport, StochasticGraph};
+use sgtsne::io::points::InputFormat;
+use sgtsne::knn::KnnMethod;
+use sgtsne::memory;
+
+use super::args::PointsOpts;
+
+/// The memory cap: the flag, else what the machine has available.
+pub type Cap = Option<(u64, &'static str)>;
+
+pub fn memory_cap(flag: Option<u64>) -> Cap {
+    match flag {
+        Some(b) => Some((b, "--max-memory")),
+        None => memory::available().map(|b| (b, "the memory available")),
+    }
+}
+
+/// Refuses a stage estimated to need more than the cap.
+pub fn check_memory(need: u64, cap: Cap, what: &str) -> Result<()> {
+    if let Some((cap, source)) = cap {
+        if need > cap {
+            bail!(
+                "{what} needs about {}, more than {source} ({}); raise --max-memory if the estimate is too cautious, or use a smaller input, a lower --dim or a larger --grid-h",
+                memory::human(need),
+                memory::human(cap)
+            );
+        }
+    }
+    Ok(())
+}
+
+/// The input's format: the flag, else by name, else by content.
+pub fn input_format(path: &Path, opts: &PointsOpts) -> Result<InputFormat> {
+    Ok(match opts.input_format {
+        Some(f) => f,
+        None => InputFormat::detect(path)?,
+    })
+}
+
+/// Reads points and builds their conditional affinities (SPEC §8),
+/// printing each stage unless `quiet`.
+pub fn points_graph(
+    path: &Path,
+    format: InputFormat,
+    aff: &Affinities,
+    quiet: bool,
+    cap: Cap,
+) -> Result<AffinityGraph> {
+    let t = Instant::now();
+    let pts = sgtsne::io::points::read_points(path, format)?;
+    let need = memory::estimate_points(pts.n(), pts.d(), aff.neighbours(pts.n()));
+    let what = format!(
+        "the kNN graph of {} points of {} dimensions",
+        pts.n(),
+        pts.d()
+    );
+    check_memory(need, cap, &what)?;
+    if !quiet {
+        eprintln!(
+            "read {}: {} points of {} dimensions ({:.2} s)",
+            path.display(),
+            pts.n(),
+            pts.d(),
+            t.elapsed().as_secs_f64()
+        );
+    }
+    let g = aff
+        .graph(&pts, &mut |s| {
+            if !quiet {
+                print_stage(s)
+            }
+        })
+        .with_context(|| path.display().to_string())?;
+    if !quiet && g.not_converged > 0 {
+        eprintln!(
+            "note: {} points could not reach the perplexity over {} neighbours (too few distinct distances); they use the closest entropy found",
+            g.not_converged, g.k
+        );
+    }
+    Ok(g)
+}
+
+fn print_stage(s: Stage) {
+    match s {
+        Stage::PcaSkipped { components, dims } => {
+            eprintln!("note: --pca {components} is not below the {dims} input dimensions; no PCA")
+        }
+        Stage::Pca {
+            components,
+            seconds,
+        } => eprintln!("PCA to {components} dimensions ({seconds:.2} s)"),
+        Stage::Neighbours { k, method, seconds } => eprintln!(
+            "{k} nearest neighbours ({}): {seconds:.2} s",
+            match method {
+                KnnMethod::Approx => "approximate, NN-descent",
+                _ => "exact",
+            }
+        ),
+        _ => {}
+    }
+}
+
+/// The prepared graph of a Matrix Market file or of points, described on
+/// stderr unless `quiet`.
+pub fn read_graph(
+    path: &Path,
+    format: InputFormat,
+    lambda: f64,
+    aff: &Affinities,
+    quiet: bool,
+    cap: Cap,
+) -> Result<StochasticGraph> {
+    let (what, coo) = if format == InputFormat::Mtx {
+        let coo = sgtsne::io::mtx::read_matrix_market(path)?;
+        (format!("read {}", path.display()), coo)
+    } else {
+        let g = points_graph(path, format, aff, quiet, cap)?;
+        ("kNN graph".to_string(), g.coo)
+    };
+    let (graph, report) = StochasticGraph::from_coo(&coo, lambda)?;
+    if !quiet {
+        describe(&what, &report);
+    }
+    Ok(graph)
+}
+
+fn describe(what: &str, r: &PrepareReport) {
+    eprintln!(
+        "{}: {} vertices, {} edges; {} columns already stochastic; {} entries after symmetrisation",
+        what, r.vertices, r.entries, r.already_stochastic, r.symmetric_entries
+    );
+    if r.isolated > 0 {
+        eprintln!(
+            "warning: {} vertices have no edges; they are embedded by repulsion alone",
+            r.isolated
+        );
+    }
+    if r.lambda_skipped > 0 {
+        eprintln!(
+            "note: {} single-entry columns cannot be lambda-rescaled and were left as they are",
+            r.lambda_skipped
+        );
+    }
+}

@@ -1,0 +1,79 @@
+//! The `sgtsne` command line: flags → library settings → session → outputs.
+//! One module per subcommand (`embed`, `graph`, `bhtsne`), peers over the
+//! library; `input` and `report` hold what they share.
+
+mod args;
+mod bhtsne;
+mod embed;
+mod graph;
+mod input;
+mod report;
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use clap::{CommandFactory, FromArgMatches, Parser};
+
+use args::{Args, BhArgs, GraphArgs};
+
+/// Starts `n` worker threads and runs `job` on one of them. The job's
+/// parallel loops then start from inside the pool: with one thread they run
+/// inline, and with more the caller is one of the workers, so no loop pays
+/// for waking a worker and parking the main thread (measured on the pbmc
+/// 2D run, one thread: see docs/performance.md).
+fn in_workers<T: Send>(n: usize, job: impl FnOnce() -> Result<T> + Send) -> Result<T> {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(n)
+        .build_global()
+        .context("could not start the worker threads")?;
+    rayon::scope(|_| job())
+}
+
+/// Parses the command line and runs the chosen subcommand.
+pub fn run() -> Result<()> {
+    let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let prog = argv
+        .first()
+        .and_then(|a| Path::new(a).file_stem())
+        .and_then(|s| s.to_str())
+        .unwrap_or("");
+    if prog == "bh_tsne" {
+        let a = BhArgs::parse_from(&argv);
+        return in_workers(a.threads, || bhtsne::run(&a.dir));
+    }
+    match argv.get(1).and_then(|a| a.to_str()) {
+        Some("bhtsne") => {
+            let a = BhArgs::parse_from(&argv[1..]);
+            in_workers(a.threads, || bhtsne::run(&a.dir))
+        }
+        Some("graph") => {
+            let a = GraphArgs::parse_from(&argv[1..]);
+            in_workers(a.threads, || graph::run(&a))
+        }
+        _ => {
+            let matches = Args::command().get_matches_from(&argv);
+            let a = Args::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+            let given = args::point_flags_given(&matches);
+            in_workers(a.threads, || embed::run(&a, given))
+        }
+    }
+}
+
+/// The message for an error: its chain as `{:#}` prints it, with the
+/// library's parameter names spelt as this command line's flags.
+pub fn message(e: &anyhow::Error) -> String {
+    e.chain()
+        .map(|c| match c.downcast_ref::<sgtsne::Error>() {
+            Some(sgtsne::Error::Param { name, msg }) => {
+                format!("invalid {}: {msg}", args::flag_name(name))
+            }
+            Some(
+                err @ sgtsne::Error::Numerical {
+                    param: Some(name), ..
+                },
+            ) => format!("{err} (see {})", args::flag_name(name)),
+            _ => c.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join(": ")
+}

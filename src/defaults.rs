@@ -1,0 +1,40 @@
+//! Every default value, in one place. The library's settings start from
+//! these and the command line's help and flags read them from here, so a
+//! default cannot differ between the two.
+
+/// Embedding dimension.
+pub const DIM: usize = 2;
+/// λ-rescaling target (1 = off).
+pub const LAMBDA: f64 = 1.0;
+/// Gradient-descent iterations of a run.
+pub const MAX_ITER: usize = 1000;
+/// Iterations with early exaggeration and the first momentum.
+pub const EARLY_ITER: usize = 250;
+/// Early exaggeration factor α.
+pub const ALPHA: f64 = 12.0;
+/// Seed of the random start (and of the approximate kNN search).
+pub const SEED: u64 = 1;
+/// Momentum during early exaggeration, then after it.
+pub const MOMENTUM: f64 = 0.5;
+pub const FINAL_MOMENTUM: f64 = 0.8;
+/// Floor of the per-coordinate gains.
+pub const MIN_GAIN: f64 = 0.01;
+/// The cost is evaluated at iteration 1, every this many, and the last.
+pub const REPORT_EVERY: usize = 50;
+/// The automatic step size is max(ETA_FLOOR, N / α).
+pub const ETA_FLOOR: f64 = 200.0;
+/// Largest iteration count one call accepts.
+pub const MAX_ITER_LIMIT: usize = 10_000_000;
+/// Perplexity of the point affinities.
+pub const PERPLEXITY: f64 = 30.0;
+/// Principal components to project points on first (0 = off).
+pub const PCA: usize = 0;
+
+/// The grid spacing h for dimension `dim` (SPEC §6): 0.5 / 0.7 / 1.2.
+pub fn grid_h(dim: usize) -> f64 {
+    match dim {
+        1 => 0.5,
+        2 => 0.7,
+        _ => 1.2,
+    }
+}

@@ -1,0 +1,320 @@
+//! The entry point: an [`Embedder`] holds the settings of a run, checks them
+//! once and resolves every `auto` once into a [`Plan`] for a given graph
+//! size; [`Embedder::session`] then builds the [`Session`] that owns the run.
+
+use crate::defaults;
+use crate::error::{Error, Result};
+use crate::graph::StochasticGraph;
+use crate::order::VertexOrder;
+use crate::repulse::{FftBackend, RepulsionKind};
+use crate::session::{Embedding, Session};
+
+/// Step size: a number, or `auto` = max(200, N/α).
+#[derive(Clone, Copy, Debug, PartialEq, Default)]
+pub enum Eta {
+    #[default]
+    Auto,
+    Fixed(f64),
+}
+
+impl std::str::FromStr for Eta {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        if s == "auto" {
+            return Ok(Eta::Auto);
+        }
+        match s.parse::<f64>() {
+            Ok(v) if v.is_finite() && v > 0.0 => Ok(Eta::Fixed(v)),
+            _ => Err(format!("'{s}' is not 'auto' or a positive number")),
+        }
+    }
+}
+
+impl std::fmt::Display for Eta {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Eta::Auto => f.write_str("auto"),
+            Eta::Fixed(v) => write!(f, "{v}"),
+        }
+    }
+}
+
+/// How the sparse attraction is evaluated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum AttractionKind {
+    /// Compressed sparse blocks over one triangle of P (SPEC §7): about 2×
+    /// the plain rows on large kNN graphs in METIS order, never slower on
+    /// the graphs measured (docs/performance.md), so the default.
+    #[default]
+    Csb,
+    /// Plain CSR rows in the chosen vertex order: the reference.
+    Csr,
+}
+
+impl std::str::FromStr for AttractionKind {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s {
+            "csb" => Ok(AttractionKind::Csb),
+            "csr" => Ok(AttractionKind::Csr),
+            _ => Err(format!("unknown attraction '{s}': expected csb or csr")),
+        }
+    }
+}
+
+impl std::fmt::Display for AttractionKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            AttractionKind::Csb => "csb",
+            AttractionKind::Csr => "csr",
+        })
+    }
+}
+
+/// The settings of a run, as a builder. `Embedder::default()` holds the
+/// defaults of [`crate::defaults`]; every setter takes the value as given
+/// and [`Embedder::plan`] checks them all at once, naming the parameter
+/// (its setter's name) in [`Error::Param`].
+///
+/// ```
+/// use sgtsne::{Embedder, Eta};
+/// let e = Embedder::new(3).max_iter(500).eta(Eta::Fixed(200.0)).seed(7);
+/// let plan = e.plan(10_000).unwrap();
+/// assert_eq!((plan.dim, plan.eta), (3, 200.0));
+/// assert!(Embedder::new(4).plan(10).is_err());
+/// ```
+#[derive(Clone, Debug)]
+pub struct Embedder {
+    dim: usize,
+    max_iter: usize,
+    early_iter: usize,
+    alpha: f64,
+    eta: Eta,
+    momentum: f64,
+    final_momentum: f64,
+    min_gain: f64,
+    seed: u64,
+    repulsion: RepulsionKind,
+    grid_h: Option<f64>,
+    order: VertexOrder,
+    attraction: AttractionKind,
+    fft: FftBackend,
+    report_every: usize,
+}
+
+impl Default for Embedder {
+    fn default() -> Self {
+        Embedder {
+            dim: defaults::DIM,
+            max_iter: defaults::MAX_ITER,
+            early_iter: defaults::EARLY_ITER,
+            alpha: defaults::ALPHA,
+            eta: Eta::Auto,
+            momentum: defaults::MOMENTUM,
+            final_momentum: defaults::FINAL_MOMENTUM,
+            min_gain: defaults::MIN_GAIN,
+            seed: defaults::SEED,
+            repulsion: RepulsionKind::Auto,
+            grid_h: None,
+            order: VertexOrder::default(),
+            attraction: AttractionKind::default(),
+            fft: FftBackend::default(),
+            report_every: defaults::REPORT_EVERY,
+        }
+    }
+}
+
+macro_rules! setters {
+    ($($(#[$doc:meta])* $name:ident: $ty:ty),* $(,)?) => {
+        $(
+            $(#[$doc])*
+            pub fn $name(mut self, v: $ty) -> Self {
+                self.$name = v;
+                self
+            }
+        )*
+    };
+}
+
+impl Embedder {
+    /// The defaults, embedding in `dim` dimensions (1, 2 or 3).
+    pub fn new(dim: usize) -> Self {
+        Embedder {
+            dim,
+            ..Embedder::default()
+        }
+    }
+
+    setters! {
+        /// Embedding dimension: 1, 2 or 3.
+        dim: usize,
+        /// Iterations [`Embedder::embed`] and [`Session::run_to_end`] run.
+        max_iter: usize,
+        /// Iterations with exaggeration α and the first momentum.
+        early_iter: usize,
+        /// Early exaggeration factor α > 0.
+        alpha: f64,
+        /// Step size (`Eta::Auto` = max(200, N/α)).
+        eta: Eta,
+        /// Momentum during early exaggeration, in [0, 1).
+        momentum: f64,
+        /// Momentum after early exaggeration, in [0, 1).
+        final_momentum: f64,
+        /// Floor of the gains, in [0, 1].
+        min_gain: f64,
+        /// Seed of the random start; the same seed gives the same bits.
+        seed: u64,
+        /// Repulsion engine (`Auto`: exact up to 1,000 vertices).
+        repulsion: RepulsionKind,
+        /// Grid spacing in (0, 10]; `None` = [`defaults::grid_h`].
+        grid_h: Option<f64>,
+        /// Vertex ordering for the attraction.
+        order: VertexOrder,
+        /// Layout of the sparse attraction.
+        attraction: AttractionKind,
+        /// Library that computes the grid's FFTs.
+        fft: FftBackend,
+        /// The cost is evaluated at iteration 1, every this many, and the last.
+        report_every: usize,
+    }
+
+    /// Checks every setting and resolves every `auto` for a graph of `n`
+    /// vertices.
+    pub fn plan(&self, n: usize) -> Result<Plan> {
+        self.validate()?;
+        if n == 0 {
+            return Err(Error::Input("the graph has no vertices".into()));
+        }
+        let repulsion = self.repulsion.resolve(n);
+        Ok(Plan {
+            n,
+            dim: self.dim,
+            max_iter: self.max_iter,
+            early_iter: self.early_iter,
+            alpha: self.alpha,
+            eta: match self.eta {
+                Eta::Fixed(e) => e,
+                Eta::Auto => (n as f64 / self.alpha).max(defaults::ETA_FLOOR),
+            },
+            momentum: self.momentum,
+            final_momentum: self.final_momentum,
+            min_gain: self.min_gain,
+            seed: self.seed,
+            repulsion,
+            grid_h: self.grid_h.unwrap_or(defaults::grid_h(self.dim)),
+            order: self.order,
+            attraction: self.attraction,
+            block_size: match self.attraction {
+                AttractionKind::Csb => Some(crate::csb::block_size(n, 3)),
+                AttractionKind::Csr => None,
+            },
+            fft: self.fft,
+            report_every: self.report_every,
+        })
+    }
+
+    /// Checks every setting that does not depend on the graph.
+    pub fn validate(&self) -> Result<()> {
+        let bad = |name, msg: String| Err(Error::param(name, msg));
+        if !(1..=3).contains(&self.dim) {
+            return bad("dim", format!("must be 1, 2 or 3, got {}", self.dim));
+        }
+        if self.max_iter > defaults::MAX_ITER_LIMIT {
+            return bad(
+                "max_iter",
+                format!(
+                    "must be at most {}, got {}",
+                    defaults::MAX_ITER_LIMIT,
+                    self.max_iter
+                ),
+            );
+        }
+        if !(self.alpha.is_finite() && self.alpha > 0.0) {
+            return bad(
+                "alpha",
+                format!("must be a positive number, got {}", self.alpha),
+            );
+        }
+        if let Eta::Fixed(e) = self.eta {
+            if !(e.is_finite() && e > 0.0) {
+                return bad("eta", format!("must be a positive number, got {e}"));
+            }
+        }
+        if let Some(h) = self.grid_h {
+            if !(h.is_finite() && h > 0.0 && h <= 10.0) {
+                return bad("grid_h", format!("must be in (0, 10], got {h}"));
+            }
+        }
+        for (name, m) in [
+            ("momentum", self.momentum),
+            ("final_momentum", self.final_momentum),
+        ] {
+            if !(0.0..1.0).contains(&m) {
+                return bad(name, format!("must be in [0, 1), got {m}"));
+            }
+        }
+        if !(0.0..=1.0).contains(&self.min_gain) {
+            return bad(
+                "min_gain",
+                format!("must be in [0, 1], got {}", self.min_gain),
+            );
+        }
+        if self.report_every == 0 {
+            return bad("report_every", "must be at least 1".into());
+        }
+        Ok(())
+    }
+
+    /// Plans the run for `graph` and builds its session: the vertex
+    /// ordering, the attraction's block layout and the repulsion engine,
+    /// starting from `init` (n × dim coordinates, row-major, in input
+    /// vertex order) or, when `None`, from the seeded random start.
+    pub fn session(&self, graph: &StochasticGraph, init: Option<&[f64]>) -> Result<Session> {
+        Session::new(self.plan(graph.n())?, graph, init)
+    }
+
+    /// Runs `max_iter` iterations from the random start and returns the result.
+    pub fn embed(&self, graph: &StochasticGraph) -> Result<Embedding> {
+        let mut s = self.session(graph, None)?;
+        s.run_to_end(&mut |_| std::ops::ControlFlow::Continue(()))?;
+        s.result()
+    }
+}
+
+/// A run's settings with every `auto` resolved for its graph: what the run
+/// will do, for display and for the engines. Built by [`Embedder::plan`].
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct Plan {
+    /// Vertices of the graph.
+    pub n: usize,
+    pub dim: usize,
+    pub max_iter: usize,
+    pub early_iter: usize,
+    pub alpha: f64,
+    /// The step size.
+    pub eta: f64,
+    pub momentum: f64,
+    pub final_momentum: f64,
+    pub min_gain: f64,
+    pub seed: u64,
+    /// `Exact` or `Grid`.
+    pub repulsion: RepulsionKind,
+    /// Target grid spacing (used by the grid engine).
+    pub grid_h: f64,
+    pub order: VertexOrder,
+    pub attraction: AttractionKind,
+    /// The CSB block size β (CSB attraction only).
+    pub block_size: Option<usize>,
+    pub fft: FftBackend,
+    pub report_every: usize,
+}
+
+impl Plan {
+    /// Bytes the run is estimated to need for a graph with `nnz` stored
+    /// entries (see [`crate::memory::estimate_embedding`]).
+    pub fn memory_estimate(&self, nnz: usize) -> u64 {
+        crate::memory::estimate_embedding(self.n, nnz, self.dim, self.repulsion, self.grid_h)
+    }
+}
