@@ -11,22 +11,29 @@ use crate::knn::{self, KnnMethod};
 use crate::points::Points;
 use crate::sparse::Coo;
 
-/// How points become a graph. `Affinities::default()` holds the defaults
-/// of [`crate::defaults`].
-///
-/// ```
-/// use sgtsne::affinity::Affinities;
-/// use sgtsne::points::Points;
-/// let pts = Points::try_new(4, 1, vec![0.0, 1.0, 5.0, 6.0]).unwrap();
-/// let g = Affinities::default().perplexity(1.0).graph(&pts, &mut |_| {}).unwrap();
-/// assert_eq!((g.k, g.coo.n, g.coo.vals.len()), (3, 4, 12));
-/// ```
-#[derive(Clone, Debug)]
-pub struct Affinities {
-    perplexity: f64,
-    knn: KnnMethod,
-    pca: usize,
-    seed: u64,
+crate::util::settings! {
+    /// How points become a graph. `Affinities::default()` holds the defaults
+    /// of [`crate::defaults`].
+    ///
+    /// ```
+    /// use sgtsne::affinity::Affinities;
+    /// use sgtsne::points::Points;
+    /// let pts = Points::try_new(4, 1, vec![0.0, 1.0, 5.0, 6.0]).unwrap();
+    /// let g = Affinities::default().perplexity(1.0).graph(&pts, &mut |_| {}).unwrap();
+    /// assert_eq!((g.k, g.coo.n, g.coo.vals.len()), (3, 4, 12));
+    /// ```
+    #[derive(Clone, Debug)]
+    pub struct Affinities {
+        /// Perplexity u > 0: k = min(N − 1, ⌊3u⌋) neighbours, each point's
+        /// Gaussian calibrated to entropy ln u.
+        perplexity: f64,
+        /// Neighbour search: exact, approximate (NN-descent) or auto.
+        knn: KnnMethod,
+        /// Principal components to project on first (0 = off).
+        pca: usize,
+        /// Seed of the approximate neighbour search.
+        seed: u64,
+    }
 }
 
 impl Default for Affinities {
@@ -72,28 +79,6 @@ pub struct AffinityGraph {
 }
 
 impl Affinities {
-    /// Perplexity u > 0: k = min(N − 1, ⌊3u⌋) neighbours, each point's
-    /// Gaussian calibrated to entropy ln u.
-    pub fn perplexity(mut self, u: f64) -> Self {
-        self.perplexity = u;
-        self
-    }
-    /// Neighbour search: exact, approximate (NN-descent) or auto.
-    pub fn knn(mut self, m: KnnMethod) -> Self {
-        self.knn = m;
-        self
-    }
-    /// Principal components to project on first (0 = off).
-    pub fn pca(mut self, components: usize) -> Self {
-        self.pca = components;
-        self
-    }
-    /// Seed of the approximate neighbour search.
-    pub fn seed(mut self, seed: u64) -> Self {
-        self.seed = seed;
-        self
-    }
-
     /// Checks the settings that do not depend on the data.
     pub fn validate(&self) -> Result<()> {
         let u = self.perplexity;

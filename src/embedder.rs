@@ -6,147 +6,25 @@ use crate::defaults;
 use crate::error::{Error, Result};
 use crate::graph::StochasticGraph;
 use crate::order::VertexOrder;
+use crate::plan::{AttractionKind, Eta, Plan};
 use crate::repulse::{FftBackend, RepulsionKind};
 use crate::session::{Embedding, Session};
 
-/// Step size: a number, or `auto` = max(200, N/α).
-#[derive(Clone, Copy, Debug, PartialEq, Default)]
-pub enum Eta {
-    #[default]
-    Auto,
-    Fixed(f64),
-}
-
-impl std::str::FromStr for Eta {
-    type Err = String;
-    fn from_str(s: &str) -> std::result::Result<Self, String> {
-        if s == "auto" {
-            return Ok(Eta::Auto);
-        }
-        match s.parse::<f64>() {
-            Ok(v) if v.is_finite() && v > 0.0 => Ok(Eta::Fixed(v)),
-            _ => Err(format!("'{s}' is not 'auto' or a positive number")),
-        }
-    }
-}
-
-impl std::fmt::Display for Eta {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Eta::Auto => f.write_str("auto"),
-            Eta::Fixed(v) => write!(f, "{v}"),
-        }
-    }
-}
-
-/// How the sparse attraction is evaluated.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-#[non_exhaustive]
-pub enum AttractionKind {
-    /// Compressed sparse blocks over one triangle of P (SPEC §7): about 2×
-    /// the plain rows on large kNN graphs in METIS order, never slower on
-    /// the graphs measured (docs/performance.md), so the default.
-    #[default]
-    Csb,
-    /// Plain CSR rows in the chosen vertex order: the reference.
-    Csr,
-}
-
-impl std::str::FromStr for AttractionKind {
-    type Err = String;
-    fn from_str(s: &str) -> std::result::Result<Self, String> {
-        match s {
-            "csb" => Ok(AttractionKind::Csb),
-            "csr" => Ok(AttractionKind::Csr),
-            _ => Err(format!("unknown attraction '{s}': expected csb or csr")),
-        }
-    }
-}
-
-impl std::fmt::Display for AttractionKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            AttractionKind::Csb => "csb",
-            AttractionKind::Csr => "csr",
-        })
-    }
-}
-
-/// The settings of a run, as a builder. `Embedder::default()` holds the
-/// defaults of [`crate::defaults`]; every setter takes the value as given
-/// and [`Embedder::plan`] checks them all at once, naming the parameter
-/// (its setter's name) in [`Error::Param`].
-///
-/// ```
-/// use sgtsne::{Embedder, Eta};
-/// let e = Embedder::new(3).max_iter(500).eta(Eta::Fixed(200.0)).seed(7);
-/// let plan = e.plan(10_000).unwrap();
-/// assert_eq!((plan.dim, plan.eta), (3, 200.0));
-/// assert!(Embedder::new(4).plan(10).is_err());
-/// ```
-#[derive(Clone, Debug)]
-pub struct Embedder {
-    dim: usize,
-    max_iter: usize,
-    early_iter: usize,
-    alpha: f64,
-    eta: Eta,
-    momentum: f64,
-    final_momentum: f64,
-    min_gain: f64,
-    seed: u64,
-    repulsion: RepulsionKind,
-    grid_h: Option<f64>,
-    order: VertexOrder,
-    attraction: AttractionKind,
-    fft: FftBackend,
-    report_every: usize,
-}
-
-impl Default for Embedder {
-    fn default() -> Self {
-        Embedder {
-            dim: defaults::DIM,
-            max_iter: defaults::MAX_ITER,
-            early_iter: defaults::EARLY_ITER,
-            alpha: defaults::ALPHA,
-            eta: Eta::Auto,
-            momentum: defaults::MOMENTUM,
-            final_momentum: defaults::FINAL_MOMENTUM,
-            min_gain: defaults::MIN_GAIN,
-            seed: defaults::SEED,
-            repulsion: RepulsionKind::Auto,
-            grid_h: None,
-            order: VertexOrder::default(),
-            attraction: AttractionKind::default(),
-            fft: FftBackend::default(),
-            report_every: defaults::REPORT_EVERY,
-        }
-    }
-}
-
-macro_rules! setters {
-    ($($(#[$doc:meta])* $name:ident: $ty:ty),* $(,)?) => {
-        $(
-            $(#[$doc])*
-            pub fn $name(mut self, v: $ty) -> Self {
-                self.$name = v;
-                self
-            }
-        )*
-    };
-}
-
-impl Embedder {
-    /// The defaults, embedding in `dim` dimensions (1, 2 or 3).
-    pub fn new(dim: usize) -> Self {
-        Embedder {
-            dim,
-            ..Embedder::default()
-        }
-    }
-
-    setters! {
+crate::util::settings! {
+    /// The settings of a run, as a builder. `Embedder::default()` holds the
+    /// defaults of [`crate::defaults`]; every setter takes the value as given
+    /// and [`Embedder::plan`] checks them all at once, naming the parameter
+    /// (its setter's name) in [`Error::Param`].
+    ///
+    /// ```
+    /// use sgtsne::{Embedder, Eta};
+    /// let e = Embedder::new(3).max_iter(500).eta(Eta::Fixed(200.0)).seed(7);
+    /// let plan = e.plan(10_000).unwrap();
+    /// assert_eq!((plan.dim, plan.eta), (3, 200.0));
+    /// assert!(Embedder::new(4).plan(10).is_err());
+    /// ```
+    #[derive(Clone, Debug)]
+    pub struct Embedder {
         /// Embedding dimension: 1, 2 or 3.
         dim: usize,
         /// Iterations [`Embedder::embed`] and [`Session::run_to_end`] run.
@@ -177,6 +55,38 @@ impl Embedder {
         fft: FftBackend,
         /// The cost is evaluated at iteration 1, every this many, and the last.
         report_every: usize,
+    }
+}
+
+impl Default for Embedder {
+    fn default() -> Self {
+        Embedder {
+            dim: defaults::DIM,
+            max_iter: defaults::MAX_ITER,
+            early_iter: defaults::EARLY_ITER,
+            alpha: defaults::ALPHA,
+            eta: Eta::Auto,
+            momentum: defaults::MOMENTUM,
+            final_momentum: defaults::FINAL_MOMENTUM,
+            min_gain: defaults::MIN_GAIN,
+            seed: defaults::SEED,
+            repulsion: RepulsionKind::Auto,
+            grid_h: None,
+            order: VertexOrder::default(),
+            attraction: AttractionKind::default(),
+            fft: FftBackend::default(),
+            report_every: defaults::REPORT_EVERY,
+        }
+    }
+}
+
+impl Embedder {
+    /// The defaults, embedding in `dim` dimensions (1, 2 or 3).
+    pub fn new(dim: usize) -> Self {
+        Embedder {
+            dim,
+            ..Embedder::default()
+        }
     }
 
     /// Checks every setting and resolves every `auto` for a graph of `n`
@@ -279,42 +189,5 @@ impl Embedder {
         let mut s = self.session(graph, None)?;
         s.run_to_end(&mut |_| std::ops::ControlFlow::Continue(()))?;
         s.result()
-    }
-}
-
-/// A run's settings with every `auto` resolved for its graph: what the run
-/// will do, for display and for the engines. Built by [`Embedder::plan`].
-#[derive(Clone, Debug, PartialEq)]
-#[non_exhaustive]
-pub struct Plan {
-    /// Vertices of the graph.
-    pub n: usize,
-    pub dim: usize,
-    pub max_iter: usize,
-    pub early_iter: usize,
-    pub alpha: f64,
-    /// The step size.
-    pub eta: f64,
-    pub momentum: f64,
-    pub final_momentum: f64,
-    pub min_gain: f64,
-    pub seed: u64,
-    /// `Exact` or `Grid`.
-    pub repulsion: RepulsionKind,
-    /// Target grid spacing (used by the grid engine).
-    pub grid_h: f64,
-    pub order: VertexOrder,
-    pub attraction: AttractionKind,
-    /// The CSB block size β (CSB attraction only).
-    pub block_size: Option<usize>,
-    pub fft: FftBackend,
-    pub report_every: usize,
-}
-
-impl Plan {
-    /// Bytes the run is estimated to need for a graph with `nnz` stored
-    /// entries (see [`crate::memory::estimate_embedding`]).
-    pub fn memory_estimate(&self, nnz: usize) -> u64 {
-        crate::memory::estimate_embedding(self.n, nnz, self.dim, self.repulsion, self.grid_h)
     }
 }

@@ -56,6 +56,7 @@ pub mod memory;
 pub mod optimize;
 pub mod order;
 pub mod pca;
+pub mod plan;
 pub mod plot;
 pub mod points;
 pub mod quality;
@@ -64,6 +65,12 @@ pub mod session;
 pub mod sparse;
 pub mod util;
 
-pub use embedder::{AttractionKind, Embedder, Eta, Plan};
+pub use embedder::Embedder;
 pub use error::{Error, Result};
+pub use plan::{AttractionKind, Eta, Plan};
 pub use session::{Embedding, Progress, RunStatus, Session};
+
+/// The README's Rust example, compiled and run by `cargo test`.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

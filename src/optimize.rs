@@ -7,10 +7,10 @@ use rayon::prelude::*;
 
 use crate::attract::{Attraction, CsrAttraction};
 use crate::csb::CsbAttraction;
-use crate::embedder::Plan;
 use crate::error::{Error, Result};
 use crate::graph::StochasticGraph;
 use crate::order::{self, Permutation};
+use crate::plan::Plan;
 use crate::points::Points;
 use crate::repulse::{ExactRepulsion, GridRepulsion, Repulsion, RepulsionKind};
 use crate::util::{fixed_sum_rows_into, Rng, CHUNK};

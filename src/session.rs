@@ -4,11 +4,11 @@
 
 use std::ops::ControlFlow;
 
-use crate::embedder::Plan;
 use crate::error::Result;
 use crate::graph::StochasticGraph;
 use crate::optimize::Optimizer;
 pub use crate::optimize::{Progress, RunStatus, Timings, EXACT_KL_MAX_N};
+use crate::plan::Plan;
 use crate::points::Points;
 
 /// The optimisation of one graph, in 1, 2 or 3 dimensions (chosen at run

@@ -131,3 +131,31 @@ pub fn dist2<const D: usize>(a: &[f64; D], b: &[f64; D]) -> f64 {
     }
     s
 }
+
+/// A settings struct with private fields and, for each field, a builder
+/// setter of the same name that takes the value as given (checks belong
+/// in one `validate`). Field and setter are written once.
+macro_rules! settings {
+    (
+        $(#[$meta:meta])*
+        pub struct $name:ident {
+            $( $(#[$doc:meta])* $field:ident : $ty:ty ),* $(,)?
+        }
+    ) => {
+        $(#[$meta])*
+        pub struct $name {
+            $( $field: $ty, )*
+        }
+
+        impl $name {
+            $(
+                $(#[$doc])*
+                pub fn $field(mut self, v: $ty) -> Self {
+                    self.$field = v;
+                    self
+                }
+            )*
+        }
+    };
+}
+pub(crate) use settings;

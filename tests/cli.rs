@@ -222,6 +222,44 @@ fn stdout_output_and_init_lands_on_the_right_vertices() {
     }
 }
 
+/// The library checks the settings and names its parameters; the command
+/// line names them as its flags, before reading the input.
+#[test]
+fn library_errors_are_reported_with_flag_names() {
+    let d = tempfile::tempdir().unwrap();
+    let g = small_graph(d.path());
+    let gs = g.to_str().unwrap();
+    let cases: [(&[&str], &str); 5] = [
+        (
+            &[gs, "--grid-h", "20"],
+            "invalid --grid-h: must be in (0, 10], got 20",
+        ),
+        (
+            &[gs, "--max-iter", "20000000"],
+            "invalid --max-iter: must be at most",
+        ),
+        (
+            &[gs, "--alpha", "-3"],
+            "invalid --alpha: must be a positive number",
+        ),
+        (
+            &["missing.mtx", "--lambda", "0"],
+            "invalid --lambda: must be a positive",
+        ),
+        (&[gs, "--eta", "1e300"], "(see --eta)"),
+    ];
+    for (args, needle) in cases {
+        let out = d.path().join("out.txt");
+        let mut a = args.to_vec();
+        a.extend(["-o", out.to_str().unwrap()]);
+        let o = run(&a, d.path());
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(needle), "{args:?}: '{err}' lacks '{needle}'");
+        assert!(!out.exists(), "{args:?} left an output");
+    }
+}
+
 /// Each bad input: exit code 2, one message naming the problem, no output file.
 #[test]
 fn bad_inputs_exit_2_with_a_message_and_no_output() {
