@@ -149,7 +149,7 @@ impl<const D: usize> Optimizer<D> {
             None => Box::new(CsrAttraction::new(gp)),
         };
         let repulsion: Box<dyn Repulsion<D>> = match plan.repulsion {
-            RepulsionKind::Exact => Box::new(ExactRepulsion),
+            RepulsionKind::Exact => Box::new(ExactRepulsion::default()),
             _ => Box::new(GridRepulsion::<D>::with_backend(plan.grid_h, plan.fft)),
         };
         let y = match init {

@@ -6,19 +6,29 @@ use rayon::prelude::*;
 use super::Repulsion;
 use crate::util::{dist2, CHUNK};
 
-#[derive(Default, Debug, Clone, Copy)]
-pub struct ExactRepulsion;
+/// The exact engine; it keeps its per-chunk sums so no evaluation allocates.
+#[derive(Default, Debug, Clone)]
+pub struct ExactRepulsion {
+    partial: Vec<f64>,
+}
 
 impl<const D: usize> Repulsion<D> for ExactRepulsion {
     fn compute(&mut self, y: &[[f64; D]], out: &mut [[f64; D]]) -> f64 {
-        exact_repulsion(y, out)
+        exact_repulsion_with(y, out, &mut self.partial)
     }
 }
 
 /// See [`Repulsion::compute`].
 pub fn exact_repulsion<const D: usize>(y: &[[f64; D]], out: &mut [[f64; D]]) -> f64 {
-    let partial: Vec<f64> = out
-        .par_chunks_mut(CHUNK)
+    exact_repulsion_with(y, out, &mut Vec::new())
+}
+
+fn exact_repulsion_with<const D: usize>(
+    y: &[[f64; D]],
+    out: &mut [[f64; D]],
+    partial: &mut Vec<f64>,
+) -> f64 {
+    out.par_chunks_mut(CHUNK)
         .enumerate()
         .map(|(c, rows)| {
             let mut zc = 0.0;
@@ -41,6 +51,6 @@ pub fn exact_repulsion<const D: usize>(y: &[[f64; D]], out: &mut [[f64; D]]) -> 
             }
             zc
         })
-        .collect();
+        .collect_into_vec(partial);
     partial.iter().sum()
 }
