@@ -8,6 +8,7 @@ use std::time::Instant;
 use crate::defaults;
 use crate::error::{Error, Result};
 use crate::knn::{self, KnnMethod};
+use crate::pca::Pca;
 use crate::points::Points;
 use crate::sparse::Coo;
 
@@ -76,6 +77,9 @@ pub struct AffinityGraph {
     /// Points whose Gaussian could not reach the perplexity (too few
     /// distinct distances); they use the closest entropy found.
     pub not_converged: usize,
+    /// The PCA applied first, and the projected points the neighbours were
+    /// found in (a model keeps them to place new points).
+    pub pca: Option<(Pca, Points)>,
 }
 
 impl Affinities {
@@ -112,7 +116,7 @@ impl Affinities {
                 points.n()
             )));
         }
-        let projected;
+        let mut fitted = None;
         let pts = if self.pca == 0 {
             points
         } else if self.pca >= points.d() {
@@ -123,12 +127,13 @@ impl Affinities {
             points
         } else {
             let t = Instant::now();
-            projected = crate::pca::pca(points, self.pca)?;
+            let p = Pca::fit(points, self.pca)?;
+            let projected = p.project(points)?;
             on_stage(Stage::Pca {
                 components: self.pca,
                 seconds: t.elapsed().as_secs_f64(),
             });
-            &projected
+            &fitted.insert((p, projected)).1
         };
         let k = self.neighbours(pts.n());
         let method = self.knn.resolve(pts.n(), pts.d());
@@ -145,6 +150,7 @@ impl Affinities {
             k,
             method,
             not_converged: cal.not_converged,
+            pca: fitted,
         })
     }
 }

@@ -38,3 +38,12 @@ pub fn grid_h(dim: usize) -> f64 {
         _ => 1.2,
     }
 }
+
+/// Placing new points (SPEC §12): perplexity and neighbours per new point.
+pub const PLACE_PERPLEXITY: f64 = 5.0;
+pub const PLACE_K: usize = 25;
+/// Iterations, step size, exaggeration and gradient-norm clip of a placement.
+pub const PLACE_ITER: usize = 250;
+pub const PLACE_ETA: f64 = 0.1;
+pub const PLACE_EXAGGERATION: f64 = 1.5;
+pub const PLACE_MAX_GRAD_NORM: f64 = 0.25;

@@ -53,9 +53,11 @@ pub mod graph;
 pub mod io;
 pub mod knn;
 pub mod memory;
+pub mod model;
 pub mod optimize;
 pub mod order;
 pub mod pca;
+pub mod place;
 pub mod plan;
 pub mod plot;
 pub mod points;
@@ -67,6 +69,8 @@ pub mod util;
 
 pub use embedder::Embedder;
 pub use error::{Error, Result};
+pub use model::Model;
+pub use place::Placement;
 pub use plan::{AttractionKind, Eta, Plan};
 pub use session::{Embedding, Progress, RunStatus, Session};
 

@@ -199,6 +199,35 @@ impl<const D: usize> Optimizer<D> {
             .collect()
     }
 
+    /// The optimiser's velocities and gains, in input vertex order.
+    pub(crate) fn velocities_and_gains(&self) -> (Vec<f64>, Vec<f64>) {
+        let out = |v: &[[f64; D]]| self.perm.permute_out(v).into_iter().flatten().collect();
+        (out(&self.upd), out(&self.gains))
+    }
+
+    /// Takes up a saved run: its velocities and gains (input order, as
+    /// [`Self::velocities_and_gains`] gave them) and its iteration count.
+    pub(crate) fn restore(&mut self, upd: &[f64], gains: &[f64], iterations: usize) -> Result<()> {
+        let n = self.y.len();
+        if upd.len() != n * D || gains.len() != n * D {
+            return Err(Error::Input(format!(
+                "saved optimiser state holds {} and {} values, the run needs {}",
+                upd.len(),
+                gains.len(),
+                n * D
+            )));
+        }
+        let rows = |v: &[f64]| -> Vec<[f64; D]> {
+            v.chunks_exact(D)
+                .map(|c| c.try_into().expect("chunks of D"))
+                .collect()
+        };
+        self.upd = self.perm.permute_in(&rows(upd));
+        self.gains = self.perm.permute_in(&rows(gains));
+        self.iter = iterations;
+        Ok(())
+    }
+
     /// Runs `count` iterations; the exaggeration and momentum schedule
     /// follows the session's iteration count, so runs in pieces equal one
     /// run in one piece, bit for bit.

@@ -15,114 +15,173 @@ use crate::util::Rng;
 const ROWS: usize = 4096;
 const SWEEPS: usize = 40;
 
+/// A fitted projection: the data's mean and its leading principal
+/// directions, to project the data it was fitted on or new points alike.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Pca {
+    /// Input dimensions.
+    pub d: usize,
+    /// Components.
+    pub k: usize,
+    /// The mean of the fitted data (d values).
+    pub mean: Vec<f64>,
+    /// The components as columns of a d × k row-major matrix.
+    pub basis: Vec<f64>,
+}
+
 /// Projects `points` on their first `k` principal components (k < D). The
 /// sign of each component is fixed so that its largest entry is positive.
 pub fn pca(points: &Points, k: usize) -> Result<Points> {
-    let (n, d) = (points.n(), points.d());
-    if k == 0 || k >= d {
-        return Err(Error::param(
-            "pca",
-            format!("PCA to {k} components needs 1 <= k < D = {d}"),
-        ));
-    }
-    let x = points.as_slice();
-    let mut mean = vec![0.0; d];
-    for c in x.chunks(ROWS * d) {
-        let mut part = vec![0.0; d];
-        for r in c.chunks_exact(d) {
-            for (m, v) in part.iter_mut().zip(r) {
-                *m += v;
-            }
-        }
-        for (m, p) in mean.iter_mut().zip(part) {
-            *m += p;
-        }
-    }
-    for m in mean.iter_mut() {
-        *m /= n as f64;
-    }
-    let xc: Vec<f64> = x
-        .par_chunks(d)
-        .flat_map_iter(|r| r.iter().zip(&mean).map(|(v, m)| v - m).collect::<Vec<_>>())
-        .collect();
+    Pca::fit(points, k)?.project(points)
+}
 
-    // Covariance (up to 1/n, which does not change eigenvectors).
-    let parts: Vec<Vec<f64>> = xc
-        .par_chunks(ROWS * d)
-        .map(|c| {
-            let rows = c.len() / d;
-            let mut cov = vec![0.0; d * d];
-            // SAFETY: c is rows × d row-major; read as its transpose (d × rows)
-            // and as itself; cov is d × d row-major.
-            unsafe {
-                matrixmultiply::dgemm(
-                    d,
-                    rows,
-                    d,
-                    1.0,
-                    c.as_ptr(),
-                    1,
-                    d as isize,
-                    c.as_ptr(),
-                    d as isize,
-                    1,
-                    0.0,
-                    cov.as_mut_ptr(),
-                    d as isize,
-                    1,
-                );
-            }
-            cov
-        })
-        .collect();
-    let mut cov = vec![0.0; d * d];
-    for p in parts {
-        for (a, b) in cov.iter_mut().zip(p) {
-            *a += b;
+impl Pca {
+    /// Checked constructor from saved parts.
+    pub fn try_new(d: usize, k: usize, mean: Vec<f64>, basis: Vec<f64>) -> Result<Pca> {
+        if k == 0 || k >= d || mean.len() != d || basis.len() != d * k {
+            return Err(Error::Input(format!(
+                "a PCA of {d} dimensions to {k} components needs 1 <= k < d, {d} means and {} basis values; got {} and {}",
+                d * k,
+                mean.len(),
+                basis.len()
+            )));
         }
+        if mean.iter().chain(&basis).any(|v| !v.is_finite()) {
+            return Err(Error::Input("the PCA has a non-finite value".into()));
+        }
+        Ok(Pca { d, k, mean, basis })
     }
 
-    // Subspace iteration on p = k + 10 vectors.
-    let p = (k + 10).min(d);
-    let mut rng = Rng::new(0x9ca);
-    let mut q: Vec<f64> = (0..d * p).map(|_| rng.normal()).collect(); // d × p
-    orthonormalize(&mut q, d, p);
-    let mut z = vec![0.0; d * p];
-    for _ in 0..SWEEPS {
-        matmul(&cov, &q, &mut z, d, d, p);
-        std::mem::swap(&mut q, &mut z);
+    /// Centres `points` by the fitted mean and projects them on the basis.
+    pub fn project(&self, points: &Points) -> Result<Points> {
+        let (n, d, k) = (points.n(), self.d, self.k);
+        if points.d() != d {
+            return Err(Error::Input(format!(
+                "points of {} dimensions, but the PCA was fitted on {d}",
+                points.d()
+            )));
+        }
+        let xc = centre(points.as_slice(), &self.mean);
+        let mut out = vec![0.0; n * k];
+        out.par_chunks_mut(ROWS * k)
+            .zip(xc.par_chunks(ROWS * d))
+            .for_each(|(o, c)| matmul(c, &self.basis, o, c.len() / d, d, k));
+        Points::try_new(n, k, out)
+    }
+
+    /// The mean and the first `k` principal directions of `points` (k < D).
+    pub fn fit(points: &Points, k: usize) -> Result<Pca> {
+        let (n, d) = (points.n(), points.d());
+        if k == 0 || k >= d {
+            return Err(Error::param(
+                "pca",
+                format!("PCA to {k} components needs 1 <= k < D = {d}"),
+            ));
+        }
+        let x = points.as_slice();
+        let mut mean = vec![0.0; d];
+        for c in x.chunks(ROWS * d) {
+            let mut part = vec![0.0; d];
+            for r in c.chunks_exact(d) {
+                for (m, v) in part.iter_mut().zip(r) {
+                    *m += v;
+                }
+            }
+            for (m, p) in mean.iter_mut().zip(part) {
+                *m += p;
+            }
+        }
+        for m in mean.iter_mut() {
+            *m /= n as f64;
+        }
+        let xc = centre(x, &mean);
+
+        // Covariance (up to 1/n, which does not change eigenvectors).
+        let parts: Vec<Vec<f64>> = xc
+            .par_chunks(ROWS * d)
+            .map(|c| {
+                let rows = c.len() / d;
+                let mut cov = vec![0.0; d * d];
+                // SAFETY: c is rows × d row-major; read as its transpose (d × rows)
+                // and as itself; cov is d × d row-major.
+                unsafe {
+                    matrixmultiply::dgemm(
+                        d,
+                        rows,
+                        d,
+                        1.0,
+                        c.as_ptr(),
+                        1,
+                        d as isize,
+                        c.as_ptr(),
+                        d as isize,
+                        1,
+                        0.0,
+                        cov.as_mut_ptr(),
+                        d as isize,
+                        1,
+                    );
+                }
+                cov
+            })
+            .collect();
+        let mut cov = vec![0.0; d * d];
+        for p in parts {
+            for (a, b) in cov.iter_mut().zip(p) {
+                *a += b;
+            }
+        }
+
+        // Subspace iteration on p = k + 10 vectors.
+        let p = (k + 10).min(d);
+        let mut rng = Rng::new(0x9ca);
+        let mut q: Vec<f64> = (0..d * p).map(|_| rng.normal()).collect(); // d × p
         orthonormalize(&mut q, d, p);
-    }
-    // Rayleigh–Ritz: T = Qᵀ C Q, its eigenvectors rotate Q.
-    matmul(&cov, &q, &mut z, d, d, p);
-    let mut t = vec![0.0; p * p];
-    for a in 0..p {
-        for b in 0..p {
-            t[a * p + b] = (0..d).map(|r| q[r * p + a] * z[r * p + b]).sum();
+        let mut z = vec![0.0; d * p];
+        for _ in 0..SWEEPS {
+            matmul(&cov, &q, &mut z, d, d, p);
+            std::mem::swap(&mut q, &mut z);
+            orthonormalize(&mut q, d, p);
         }
-    }
-    let (evals, evecs) = jacobi_eigen(&mut t, p);
-    let mut order: Vec<usize> = (0..p).collect();
-    order.sort_by(|&a, &b| evals[b].total_cmp(&evals[a]));
-    let mut v = vec![0.0; d * k]; // d × k
-    for (c, &e) in order.iter().take(k).enumerate() {
-        for r in 0..d {
-            v[r * k + c] = (0..p).map(|s| q[r * p + s] * evecs[s * p + e]).sum();
-        }
-        let big = (0..d)
-            .max_by(|&a, &b| v[a * k + c].abs().total_cmp(&v[b * k + c].abs()))
-            .unwrap_or(0);
-        if v[big * k + c] < 0.0 {
-            for r in 0..d {
-                v[r * k + c] = -v[r * k + c];
+        // Rayleigh–Ritz: T = Qᵀ C Q, its eigenvectors rotate Q.
+        matmul(&cov, &q, &mut z, d, d, p);
+        let mut t = vec![0.0; p * p];
+        for a in 0..p {
+            for b in 0..p {
+                t[a * p + b] = (0..d).map(|r| q[r * p + a] * z[r * p + b]).sum();
             }
         }
+        let (evals, evecs) = jacobi_eigen(&mut t, p);
+        let mut order: Vec<usize> = (0..p).collect();
+        order.sort_by(|&a, &b| evals[b].total_cmp(&evals[a]));
+        let mut v = vec![0.0; d * k]; // d × k
+        for (c, &e) in order.iter().take(k).enumerate() {
+            for r in 0..d {
+                v[r * k + c] = (0..p).map(|s| q[r * p + s] * evecs[s * p + e]).sum();
+            }
+            let big = (0..d)
+                .max_by(|&a, &b| v[a * k + c].abs().total_cmp(&v[b * k + c].abs()))
+                .unwrap_or(0);
+            if v[big * k + c] < 0.0 {
+                for r in 0..d {
+                    v[r * k + c] = -v[r * k + c];
+                }
+            }
+        }
+        Ok(Pca {
+            d,
+            k,
+            mean,
+            basis: v,
+        })
     }
-    let mut out = vec![0.0; n * k];
-    out.par_chunks_mut(ROWS * k)
-        .zip(xc.par_chunks(ROWS * d))
-        .for_each(|(o, c)| matmul(c, &v, o, c.len() / d, d, k));
-    Points::try_new(n, k, out)
+}
+
+/// Rows of `x` (row-major, `mean.len()` columns) minus `mean`.
+fn centre(x: &[f64], mean: &[f64]) -> Vec<f64> {
+    x.par_chunks(mean.len())
+        .flat_map_iter(|r| r.iter().zip(mean).map(|(v, m)| v - m).collect::<Vec<_>>())
+        .collect()
 }
 
 /// out (m × p) = a (m × d) · b (d × p), all row-major.

@@ -62,6 +62,18 @@ impl Points {
     /// copy of the neighbour searches (centring keeps ‖x‖² small, so
     /// ‖x‖² + ‖y‖² − 2x·y loses little in single precision).
     pub(crate) fn centred_f32(&self) -> Vec<f32> {
+        self.centred_f32_by(&self.mean())
+    }
+
+    /// The coordinates minus `mean` (another set's, for queries), in f32.
+    pub(crate) fn centred_f32_by(&self, mean: &[f64]) -> Vec<f32> {
+        (0..self.n)
+            .flat_map(|i| self.row(i).iter().zip(mean).map(|(v, m)| (v - m) as f32))
+            .collect()
+    }
+
+    /// The mean of the rows, summed in row order.
+    pub fn mean(&self) -> Vec<f64> {
         let mut mean = vec![0.0f64; self.d];
         for i in 0..self.n {
             for (m, v) in mean.iter_mut().zip(self.row(i)) {
@@ -69,8 +81,6 @@ impl Points {
             }
         }
         mean.iter_mut().for_each(|m| *m /= self.n as f64);
-        (0..self.n)
-            .flat_map(|i| self.row(i).iter().zip(&mean).map(|(v, m)| (v - m) as f32))
-            .collect()
+        mean
     }
 }

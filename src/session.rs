@@ -69,6 +69,28 @@ impl Session {
         Ok(Session { inner })
     }
 
+    /// Rebuilds a session from a saved state (see [`crate::model::Model`]):
+    /// its coordinates, velocities and gains (input order) and its
+    /// iteration count; running it on gives the bits an uninterrupted run
+    /// would have.
+    pub(crate) fn restore(
+        plan: Plan,
+        g: &StochasticGraph,
+        coords: &[f64],
+        upd: &[f64],
+        gains: &[f64],
+        iterations: usize,
+    ) -> Result<Session> {
+        let mut s = Session::new(plan, g, Some(coords))?;
+        with_optimizer!(&mut s.inner, o => o.restore(upd, gains, iterations))?;
+        Ok(s)
+    }
+
+    /// The optimiser's velocities and gains, n × dim each, in input order.
+    pub(crate) fn velocities_and_gains(&self) -> (Vec<f64>, Vec<f64>) {
+        with_optimizer!(&self.inner, o => o.velocities_and_gains())
+    }
+
     /// What the session does: the settings with every `auto` resolved.
     pub fn plan(&self) -> &Plan {
         with_optimizer!(&self.inner, o => o.plan())

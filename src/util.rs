@@ -144,7 +144,7 @@ macro_rules! settings {
     ) => {
         $(#[$meta])*
         pub struct $name {
-            $( $field: $ty, )*
+            $( pub(crate) $field: $ty, )*
         }
 
         impl $name {

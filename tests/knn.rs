@@ -251,3 +251,56 @@ fn pca_finds_the_principal_axes() {
     );
     assert!(sgtsne::pca::pca(&p, 6).is_err());
 }
+
+/// Queries against a reference set: the k nearest references of every
+/// query, against the brute force, for queries apart from the references
+/// and equal to some of them (found at distance 0).
+#[test]
+fn exact_query_equals_brute_force() {
+    for (d, k) in [(1, 4), (7, 25), (50, 10)] {
+        let reference = clustered(1100, d, 5, 21);
+        let mut q = clustered(300, d, 5, 22).as_slice().to_vec();
+        q.extend_from_slice(&reference.as_slice()[..20 * d]);
+        let queries = Points::try_new(320, d, q).unwrap();
+        let got = knn::exact_query(&reference, &queries, k);
+        assert_eq!((got.n, got.k), (320, k));
+        for i in 0..queries.n() {
+            let mut all: Vec<(f64, u32)> = (0..reference.n())
+                .map(|j| {
+                    let dd: f64 = queries
+                        .row(i)
+                        .iter()
+                        .zip(reference.row(j))
+                        .map(|(a, b)| (a - b) * (a - b))
+                        .sum();
+                    (dd, j as u32)
+                })
+                .collect();
+            all.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+            let (gi, gd) = got.neighbors(i);
+            for t in 0..k {
+                let own: f64 = queries
+                    .row(i)
+                    .iter()
+                    .zip(reference.row(gi[t] as usize))
+                    .map(|(a, b)| (a - b) * (a - b))
+                    .sum();
+                assert!(
+                    (own - gd[t]).abs() <= 1e-12 * own.max(1e-300),
+                    "d={d} query {i} rank {t}"
+                );
+                assert!(
+                    (gd[t] - all[t].0).abs() <= 1e-12 * all[t].0.max(1e-300),
+                    "d={d} query {i} rank {t}: {} vs {}",
+                    gd[t],
+                    all[t].0
+                );
+            }
+            if i >= 300 {
+                // A copy of a reference point finds it (or an equal one).
+                assert_eq!(gd[0], 0.0, "d={d} query {i}");
+                assert_eq!(reference.row(gi[0] as usize), queries.row(i));
+            }
+        }
+    }
+}

@@ -13,7 +13,7 @@ use sgtsne::io::points::InputFormat;
 use sgtsne::knn::KnnMethod;
 use sgtsne::order::VertexOrder;
 use sgtsne::repulse::{FftBackend, RepulsionKind};
-use sgtsne::{AttractionKind, Embedder, Eta};
+use sgtsne::{AttractionKind, Embedder, Eta, Placement};
 
 const AFTER_HELP: &str = "\
 Examples:
@@ -151,6 +151,11 @@ pub struct Args {
     /// Print nothing but errors
     #[arg(short = 'q', long)]
     pub quiet: bool,
+
+    /// Also save the run as a model (NumPy .npz): resume it with 'sgtsne
+    /// resume', place new points or vertices with 'sgtsne transform'
+    #[arg(long, value_name = "MODEL.npz")]
+    pub save: Option<PathBuf>,
 }
 
 fn parse_size(s: &str) -> std::result::Result<u64, String> {
@@ -223,6 +228,110 @@ pub struct GraphArgs {
     pub quiet: bool,
 }
 
+/// Place new points, or new vertices, into a saved embedding.
+#[derive(Parser, Debug)]
+#[command(
+    name = "sgtsne transform",
+    version,
+    after_help = "Examples:\n  sgtsne train.npy --dim 2 -o train2d.txt --save model.npz\n  \
+sgtsne transform model.npz test.npy -o test2d.txt\n  \
+sgtsne graph.mtx --dim 3 --save g.npz -o g3d.txt\n  \
+sgtsne transform g.npz new-edges.mtx -o new3d.txt\n\n\
+Points: the model's PCA is applied, each point's k nearest model points are\n\
+found exactly and weighted by a Gaussian of the given perplexity.\n\
+Graphs: NEW is a Matrix Market file with one row per model vertex and one\n\
+column per new vertex (the weights of its edges), normalised and\n\
+lambda-rescaled as in the fit. The model's points stay where they are; new\n\
+points do not act on each other, so each row of the output depends only on\n\
+the model and its own input."
+)]
+pub struct TransformArgs {
+    /// A model saved with --save
+    pub model: PathBuf,
+
+    /// New points (.npy, .txt, .csv, .tsv, .dat) or new vertices' edges (.mtx)
+    pub input: PathBuf,
+
+    /// Perplexity of a new point's affinities (points only)
+    #[arg(long, default_value_t = defaults::PLACE_PERPLEXITY, allow_negative_numbers = true)]
+    pub perplexity: f64,
+
+    /// Model points each new point is attached to (points only)
+    #[arg(short = 'k', long, default_value_t = defaults::PLACE_K)]
+    pub k: usize,
+
+    /// Iterations of the placement
+    #[arg(short = 'm', long, default_value_t = defaults::PLACE_ITER)]
+    pub max_iter: usize,
+
+    /// Step size of the placement
+    #[arg(long, default_value_t = defaults::PLACE_ETA, allow_negative_numbers = true)]
+    pub eta: f64,
+
+    /// Exaggeration of the attraction during the placement
+    #[arg(long, default_value_t = defaults::PLACE_EXAGGERATION, allow_negative_numbers = true)]
+    pub exaggeration: f64,
+
+    /// Input format: mtx, npy, text or dat (default: by extension, then by content)
+    #[arg(long, value_name = "FORMAT")]
+    pub input_format: Option<InputFormat>,
+
+    /// Output file, '-' for stdout
+    #[arg(short = 'o', long, default_value = "transformed.txt")]
+    pub output: PathBuf,
+
+    /// Output format: txt, csv, tsv, npy or bin (default: by the extension of -o)
+    #[arg(long)]
+    pub format: Option<Format>,
+
+    /// Worker threads (0 = all cores). Results do not depend on it
+    #[arg(short = 'p', long, default_value_t = 0)]
+    pub threads: usize,
+
+    /// Print nothing but errors
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+}
+
+/// Continue a saved run.
+#[derive(Parser, Debug)]
+#[command(
+    name = "sgtsne resume",
+    version,
+    after_help = "Example:\n  sgtsne g.mtx --max-iter 500 --save g.npz -o first.txt\n  \
+sgtsne resume g.npz --max-iter 500 -o more.txt --save g2.npz\n\n\
+The run goes on from the saved coordinates and optimiser state with the\n\
+saved settings: 500 + 500 iterations give the same bytes as 1000 in one run."
+)]
+pub struct ResumeArgs {
+    /// A model saved with --save
+    pub model: PathBuf,
+
+    /// Further iterations to run
+    #[arg(short = 'm', long, default_value_t = defaults::MAX_ITER)]
+    pub max_iter: usize,
+
+    /// Output file, '-' for stdout
+    #[arg(short = 'o', long, default_value = "embedding.txt")]
+    pub output: PathBuf,
+
+    /// Output format: txt, csv, tsv, npy or bin (default: by the extension of -o)
+    #[arg(long)]
+    pub format: Option<Format>,
+
+    /// Save the continued run as a model
+    #[arg(long, value_name = "MODEL.npz")]
+    pub save: Option<PathBuf>,
+
+    /// Worker threads (0 = all cores). Results do not depend on it
+    #[arg(short = 'p', long, default_value_t = 0)]
+    pub threads: usize,
+
+    /// Print nothing but errors
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+}
+
 /// The bh_tsne drop-in: reads data.dat, writes result.dat in a directory.
 #[derive(Parser, Debug)]
 #[command(
@@ -277,6 +386,20 @@ impl Args {
         }
         e.validate()?;
         Ok(e)
+    }
+}
+
+impl TransformArgs {
+    /// The placement settings these flags describe, checked.
+    pub fn placement(&self) -> sgtsne::Result<Placement> {
+        let p = Placement::default()
+            .perplexity(self.perplexity)
+            .k(self.k)
+            .max_iter(self.max_iter)
+            .eta(self.eta)
+            .exaggeration(self.exaggeration);
+        p.validate()?;
+        Ok(p)
     }
 }
 

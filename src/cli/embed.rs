@@ -8,7 +8,7 @@ use sgtsne::io::labels::{read_labels, Labels};
 use sgtsne::io::output::{self, Format};
 use sgtsne::io::points::InputFormat;
 use sgtsne::points::Points;
-use sgtsne::{Embedding, Plan};
+use sgtsne::{Embedding, Model, Plan};
 
 use super::args::Args;
 use super::input;
@@ -29,8 +29,12 @@ pub fn run(args: &Args, point_flag: Option<&str>) -> Result<()> {
         );
     }
     check_outputs(args)?;
-    let cap = input::memory_cap(args.max_memory);
-    let graph = input::read_graph(&args.input, format, args.lambda, &aff, args.quiet, cap)?;
+    let o = input::Opts {
+        quiet: args.quiet,
+        cap: input::memory_cap(args.max_memory),
+        keep: args.save.is_some(),
+    };
+    let (graph, source) = input::read_graph(&args.input, format, args.lambda, &aff, &o)?;
     let plan = embedder.plan(graph.n())?;
     let need = plan.memory_estimate(graph.nnz());
     let what = format!(
@@ -39,7 +43,7 @@ pub fn run(args: &Args, point_flag: Option<&str>) -> Result<()> {
         graph.nnz(),
         plan.dim
     );
-    input::check_memory(need, cap, &what)?;
+    input::check_memory(need, o.cap, &what)?;
     let labels = match &args.labels {
         Some(p) => Some(read_labels(p, plan.n)?),
         None => None,
@@ -55,6 +59,9 @@ pub fn run(args: &Args, point_flag: Option<&str>) -> Result<()> {
     status?;
     let result = session.result()?;
     write_outputs(args, &result, labels.as_ref())?;
+    if let (Some(path), Some(source)) = (&args.save, source) {
+        Model::new(&embedder, &graph, &mut session, source)?.save(path)?;
+    }
     if !args.quiet {
         if let Some(l) = &labels {
             let acc = sgtsne::quality::knn_label_accuracy(&result.coords, l)?;
@@ -68,7 +75,7 @@ pub fn run(args: &Args, point_flag: Option<&str>) -> Result<()> {
 /// Every output's directory is writable before any work starts.
 fn check_outputs(args: &Args) -> Result<()> {
     output::check_writable(&args.output)?;
-    for p in [&args.plot, &args.html].into_iter().flatten() {
+    for p in [&args.plot, &args.html, &args.save].into_iter().flatten() {
         output::check_writable(p)?;
     }
     Ok(())

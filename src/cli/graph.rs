@@ -21,8 +21,12 @@ pub fn run(a: &GraphArgs) -> Result<()> {
         );
     }
     output::check_writable(&a.output)?;
-    let cap = input::memory_cap(a.max_memory);
-    let g = input::points_graph(&a.input, format, &aff, a.quiet, cap)?;
+    let o = input::Opts {
+        quiet: a.quiet,
+        cap: input::memory_cap(a.max_memory),
+        keep: false,
+    };
+    let (g, _) = input::points_graph(&a.input, format, &aff, &o)?;
     let comments = vec![format!(
         "sgtsne {} graph from {}: perplexity {}, {} neighbours, column i holds p(j|i)",
         env!("CARGO_PKG_VERSION"),

@@ -11,6 +11,7 @@ use sgtsne::graph::{PrepareReport, StochasticGraph};
 use sgtsne::io::points::InputFormat;
 use sgtsne::knn::KnnMethod;
 use sgtsne::memory;
+use sgtsne::model::Source;
 
 use super::args::PointsOpts;
 
@@ -52,9 +53,9 @@ pub fn points_graph(
     path: &Path,
     format: InputFormat,
     aff: &Affinities,
-    quiet: bool,
-    cap: Cap,
-) -> Result<AffinityGraph> {
+    o: &Opts,
+) -> Result<(AffinityGraph, Option<Source>)> {
+    let (quiet, cap) = (o.quiet, o.cap);
     let t = Instant::now();
     let pts = sgtsne::io::points::read_points(path, format)?;
     let need = memory::estimate_points(pts.n(), pts.d(), aff.neighbours(pts.n()));
@@ -73,7 +74,7 @@ pub fn points_graph(
             t.elapsed().as_secs_f64()
         );
     }
-    let g = aff
+    let mut g = aff
         .graph(&pts, &mut |s| {
             if !quiet {
                 print_stage(s)
@@ -86,7 +87,20 @@ pub fn points_graph(
             g.not_converged, g.k
         );
     }
-    Ok(g)
+    let dims = pts.d();
+    let source = o.keep.then(|| match g.pca.take() {
+        Some((pca, reference)) => Source::Points {
+            reference,
+            pca: Some(pca),
+            dims,
+        },
+        None => Source::Points {
+            reference: pts,
+            pca: None,
+            dims,
+        },
+    });
+    Ok((g, source))
 }
 
 fn print_stage(s: Stage) {
@@ -110,27 +124,36 @@ fn print_stage(s: Stage) {
 }
 
 /// The prepared graph of a Matrix Market file or of points, described on
-/// stderr unless `quiet`.
+/// stderr unless `quiet`; with `keep`, also what a model of it needs to
+/// place new points.
 pub fn read_graph(
     path: &Path,
     format: InputFormat,
     lambda: f64,
     aff: &Affinities,
-    quiet: bool,
-    cap: Cap,
-) -> Result<StochasticGraph> {
-    let (what, coo) = if format == InputFormat::Mtx {
+    o: &Opts,
+) -> Result<(StochasticGraph, Option<Source>)> {
+    let (what, coo, source) = if format == InputFormat::Mtx {
         let coo = sgtsne::io::mtx::read_matrix_market(path)?;
-        (format!("read {}", path.display()), coo)
+        let source = o.keep.then_some(Source::Graph { lambda });
+        (format!("read {}", path.display()), coo, source)
     } else {
-        let g = points_graph(path, format, aff, quiet, cap)?;
-        ("kNN graph".to_string(), g.coo)
+        let (g, source) = points_graph(path, format, aff, o)?;
+        ("kNN graph".to_string(), g.coo, source)
     };
     let (graph, report) = StochasticGraph::from_coo(&coo, lambda)?;
-    if !quiet {
+    if !o.quiet {
         describe(&what, &report);
     }
-    Ok(graph)
+    Ok((graph, source))
+}
+
+/// How the inputs are read: quietly or not, under which memory cap, and
+/// whether what a model needs is kept.
+pub struct Opts {
+    pub quiet: bool,
+    pub cap: Cap,
+    pub keep: bool,
 }
 
 fn describe(what: &str, r: &PrepareReport) {

@@ -1,5 +1,6 @@
 //! The `sgtsne` command line: flags → library settings → session → outputs.
-//! One module per subcommand (`embed`, `graph`, `bhtsne`), peers over the
+//! One module per subcommand (`embed`, `graph`, `model` for transform and
+//! resume, `bhtsne`), peers over the
 //! library; `input` and `report` hold what they share.
 
 mod args;
@@ -7,6 +8,7 @@ mod bhtsne;
 mod embed;
 mod graph;
 mod input;
+mod model;
 mod report;
 
 use std::path::Path;
@@ -14,7 +16,7 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use clap::{CommandFactory, FromArgMatches, Parser};
 
-use args::{Args, BhArgs, GraphArgs};
+use args::{Args, BhArgs, GraphArgs, ResumeArgs, TransformArgs};
 
 /// Starts `n` worker threads and runs `job` on one of them. The job's
 /// parallel loops then start from inside the pool: with one thread they run
@@ -49,6 +51,14 @@ pub fn run() -> Result<()> {
         Some("graph") => {
             let a = GraphArgs::parse_from(&argv[1..]);
             in_workers(a.threads, || graph::run(&a))
+        }
+        Some("transform") => {
+            let a = TransformArgs::parse_from(&argv[1..]);
+            in_workers(a.threads, || model::transform(&a))
+        }
+        Some("resume") => {
+            let a = ResumeArgs::parse_from(&argv[1..]);
+            in_workers(a.threads, || model::resume(&a))
         }
         _ => {
             let matches = Args::command().get_matches_from(&argv);

@@ -6,6 +6,7 @@ pub mod init;
 pub mod labels;
 pub(crate) mod lines;
 pub mod mtx;
+pub mod npz;
 pub mod output;
 pub mod points;
 

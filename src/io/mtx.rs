@@ -40,6 +40,37 @@ pub fn read_matrix_market_from<R: std::io::BufRead>(reader: R, path: &Path) -> R
 }
 
 pub(crate) fn parse(reader: Box<dyn std::io::BufRead + '_>, path: &Path) -> Result<Coo> {
+    let t = parse_any(reader, path, true)?;
+    Ok(Coo {
+        n: t.nrows,
+        rows: t.rows,
+        cols: t.cols,
+        vals: t.vals,
+    })
+}
+
+/// Triplets of a matrix that need not be square (0-based indices).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Triplets {
+    pub nrows: usize,
+    pub ncols: usize,
+    pub rows: Vec<u32>,
+    pub cols: Vec<u32>,
+    pub vals: Vec<f64>,
+}
+
+/// Reads a Matrix Market `coordinate` file of any shape (`general`
+/// symmetry only), e.g. the edges of new vertices (columns) to a model's
+/// vertices (rows).
+pub fn read_matrix_market_rect(path: &Path) -> Result<Triplets> {
+    parse_any(super::open_maybe_gz(path)?, path, false)
+}
+
+fn parse_any(
+    reader: Box<dyn std::io::BufRead + '_>,
+    path: &Path,
+    square: bool,
+) -> Result<Triplets> {
     let mut lines = Lines::new(reader, path);
     let err = |line: u64, msg: String| Error::parse(path, line, msg);
 
@@ -93,38 +124,48 @@ pub(crate) fn parse(reader: Box<dyn std::io::BufRead + '_>, path: &Path) -> Resu
         }
         break (r, c, z, line_no);
     };
-    if nrows != ncols {
+    if square && nrows != ncols {
         return Err(err(
             size_line,
             format!("matrix is not square ({nrows} x {ncols}); a graph needs an N x N matrix"),
         ));
     }
-    if nrows == 0 {
+    if !square && symmetry == Symmetry::Symmetric {
         return Err(err(
-            size_line,
-            "matrix has no rows: nothing to embed".into(),
+            1,
+            "a 'symmetric' file here: the matrix of new vertices' edges is 'general'".into(),
         ));
     }
-    if nrows as usize > MAX_VERTICES {
+    if nrows == 0 || ncols == 0 {
         return Err(err(
             size_line,
-            format!("{nrows} vertices exceed the supported maximum of {MAX_VERTICES}"),
+            "matrix has no rows or no columns: nothing to embed".into(),
         ));
     }
-    let n = nrows as usize;
-    if symmetry == Symmetry::General && nnz > n as u64 * n as u64
-        || symmetry == Symmetry::Symmetric && nnz > n as u64 * (n as u64 + 1) / 2
+    if nrows.max(ncols) as usize > MAX_VERTICES {
+        return Err(err(
+            size_line,
+            format!(
+                "{} vertices exceed the supported maximum of {MAX_VERTICES}",
+                nrows.max(ncols)
+            ),
+        ));
+    }
+    let (n, nc) = (nrows as usize, ncols as usize);
+    if symmetry == Symmetry::General && nnz > nrows * ncols
+        || symmetry == Symmetry::Symmetric && nnz > nrows * (nrows + 1) / 2
     {
         return Err(err(
             size_line,
-            format!("entry count {nnz} exceeds what a {n} x {n} matrix can hold"),
+            format!("entry count {nnz} exceeds what a {n} x {nc} matrix can hold"),
         ));
     }
 
     // Reserve modestly; the vectors grow as the data prove the count.
     let reserve = (nnz as usize).min(1 << 20);
-    let mut coo = Coo {
-        n,
+    let mut coo = Triplets {
+        nrows: n,
+        ncols: nc,
         rows: Vec::with_capacity(reserve),
         cols: Vec::with_capacity(reserve),
         vals: Vec::with_capacity(reserve),
@@ -143,7 +184,7 @@ pub(crate) fn parse(reader: Box<dyn std::io::BufRead + '_>, path: &Path) -> Resu
         }
         let mut it = t.split_ascii_whitespace();
         let i = parse_index(it.next(), n, "row", line_no, path)?;
-        let j = parse_index(it.next(), n, "column", line_no, path)?;
+        let j = parse_index(it.next(), nc, "column", line_no, path)?;
         let v = match field {
             Field::Pattern => 1.0,
             Field::Real | Field::Integer => {

@@ -84,7 +84,7 @@ pub fn write_rows<W: Write + ?Sized>(
             }
         }
         Format::Npy => {
-            write_npy_header(w, coords.n(), coords.d())?;
+            write_npy_header(w, "<f8", &[coords.n(), coords.d()])?;
             write_raw(w, coords.as_slice())?;
         }
         Format::Bin => write_raw(w, coords.as_slice())?,
@@ -92,9 +92,19 @@ pub fn write_rows<W: Write + ?Sized>(
     Ok(())
 }
 
-/// The header of a little-endian f64, C-order `.npy` array of shape n × d.
-pub fn write_npy_header<W: Write + ?Sized>(w: &mut W, n: usize, d: usize) -> std::io::Result<()> {
-    let dict = format!("{{'descr': '<f8', 'fortran_order': False, 'shape': ({n}, {d}), }}");
+/// The header of a C-order `.npy` array of element type `descr` (NumPy's
+/// spelling, e.g. `<f8`, `<i8`, `|u1`) and the given shape.
+pub fn write_npy_header<W: Write + ?Sized>(
+    w: &mut W,
+    descr: &str,
+    shape: &[usize],
+) -> std::io::Result<()> {
+    let dims: Vec<String> = shape.iter().map(|v| v.to_string()).collect();
+    let shape = match dims.len() {
+        1 => format!("({},)", dims[0]),
+        _ => format!("({})", dims.join(", ")),
+    };
+    let dict = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape}, }}");
     // Magic (6) + version (2) + header length (2) + dict + padding + \n,
     // a multiple of 64 bytes.
     let unpadded = 10 + dict.len() + 1;

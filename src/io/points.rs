@@ -107,6 +107,43 @@ pub fn read_npy(path: &Path) -> Result<Points> {
 /// Parses the bytes of a `.npy` file; `path` only names it in errors.
 pub fn parse_npy(bytes: &[u8], path: &Path) -> Result<Points> {
     let bad = |msg: String| Error::parse(path, 0, msg);
+    let a = parse_npy_array(bytes, path)?;
+    let (n, d) = match a.shape[..] {
+        [n] => (n, 1),
+        [n, d] => (n, d),
+        _ => {
+            return Err(bad(format!(
+                "the array has shape {:?}; expected N points x D coordinates (2-D)",
+                a.shape
+            )))
+        }
+    };
+    if n == 0 || d == 0 {
+        return Err(bad(format!("the array is empty (shape {n} x {d})")));
+    }
+    if let Some(k) = a.data.iter().position(|v| !v.is_finite()) {
+        return Err(bad(format!(
+            "point {} coordinate {} is {}",
+            k / d + 1,
+            k % d + 1,
+            a.data[k]
+        )));
+    }
+    Points::try_new(n, d, a.data)
+}
+
+/// A NumPy array of any shape, its values as f64, in C (row-major) order.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NpyArray {
+    pub shape: Vec<usize>,
+    pub data: Vec<f64>,
+}
+
+/// Parses a `.npy` array of f64, f32, i64, i32 or u8 (either byte order,
+/// C or Fortran order, any shape, possibly empty). The data size is checked
+/// against the bytes before anything is allocated.
+pub fn parse_npy_array(bytes: &[u8], path: &Path) -> Result<NpyArray> {
+    let bad = |msg: String| Error::parse(path, 0, msg);
     let file_len = bytes.len() as u64;
     let mut f = bytes;
     let mut pre = [0u8; 10];
@@ -173,69 +210,59 @@ pub fn parse_npy(bytes: &[u8], path: &Path) -> Result<Points> {
         .map(|s| s.parse::<u64>())
         .collect::<std::result::Result<_, _>>()
         .map_err(|_| bad(format!("bad shape {shape_s} in the .npy header")))?;
-    let (n, d) = match dims[..] {
-        [n] => (n, 1),
-        [n, d] => (n, d),
-        _ => {
-            return Err(bad(format!(
-                "the array has shape {shape_s}; expected N points x D coordinates (2-D)"
-            )))
-        }
-    };
-    let need = n
-        .checked_mul(d)
-        .and_then(|c| c.checked_mul(dtype.size() as u64));
+    let count = dims.iter().try_fold(1u64, |a, &b| a.checked_mul(b));
+    let need = count.and_then(|c| c.checked_mul(dtype.size() as u64));
     let have = file_len - pre_len - hlen;
     if need != Some(have) {
         return Err(bad(format!(
-            "shape {n} x {d} needs {} bytes of data, the file holds {have} (truncated or inconsistent)",
+            "shape {shape_s} needs {} bytes of data, the file holds {have} (truncated or inconsistent)",
             need.map(|v| v.to_string()).unwrap_or_else(|| "too many".into())
         )));
     }
-    if n == 0 || d == 0 {
-        return Err(bad(format!("the array is empty (shape {n} x {d})")));
-    }
-    let (n, d) = (n as usize, d as usize);
+    let shape: Vec<usize> = dims.iter().map(|&v| v as usize).collect();
     let sz = dtype.size();
-    let mut vals = Vec::with_capacity(n * d);
+    let mut data = Vec::with_capacity(raw.len() / sz);
     for c in raw.chunks_exact(sz) {
         let mut b = [0u8; 8];
         b[..sz].copy_from_slice(c);
         if big {
             b[..sz].reverse();
         }
-        let v = match dtype {
+        data.push(match dtype {
             Dtype::F64 => f64::from_le_bytes(b),
             Dtype::F32 => f32::from_le_bytes([b[0], b[1], b[2], b[3]]) as f64,
             Dtype::I64 => i64::from_le_bytes(b) as f64,
             Dtype::I32 => i32::from_le_bytes([b[0], b[1], b[2], b[3]]) as f64,
             Dtype::U8 => b[0] as f64,
-        };
-        vals.push(v);
+        });
     }
-    if let Some(k) = vals.iter().position(|v| !v.is_finite()) {
-        let (i, j) = if fortran {
-            (k % n, k / n)
-        } else {
-            (k / d, k % d)
-        };
-        return Err(bad(format!(
-            "point {} coordinate {} is {}",
-            i + 1,
-            j + 1,
-            vals[k]
-        )));
+    if fortran && shape.len() > 1 {
+        data = fortran_to_c(&data, &shape);
     }
-    if fortran {
-        let mut t = vec![0.0; n * d];
-        for j in 0..d {
-            for i in 0..n {
-                t[i * d + j] = vals[j * n + i];
-            }
+    Ok(NpyArray { shape, data })
+}
+
+/// Reorders a column-major array into row-major.
+fn fortran_to_c(data: &[f64], shape: &[usize]) -> Vec<f64> {
+    let mut out = vec![0.0; data.len()];
+    let nd = shape.len();
+    let mut idx = vec![0usize; nd];
+    for v in data {
+        // idx runs in Fortran order (first axis fastest).
+        let mut c = 0;
+        for a in 0..nd {
+            c = c * shape[a] + idx[a];
         }
-        vals = t;
+        out[c] = *v;
+        for a in 0..nd {
+            idx[a] += 1;
+            if idx[a] < shape[a] {
+                break;
+            }
+            idx[a] = 0;
+        }
     }
-    Points::try_new(n, d, vals)
+    out
 }
 
 fn read_exact(r: &mut impl Read, buf: &mut [u8], path: &Path, what: &str) -> Result<()> {
@@ -339,7 +366,7 @@ pub fn read_points(path: &Path, format: InputFormat) -> Result<Points> {
 
 /// Writes points as a little-endian f64 `.npy` (used by tests and tools).
 pub fn write_npy<W: std::io::Write + ?Sized>(w: &mut W, p: &Points) -> std::io::Result<()> {
-    super::output::write_npy_header(w, p.n(), p.d())?;
+    super::output::write_npy_header(w, "<f8", &[p.n(), p.d()])?;
     for v in p.as_slice() {
         w.write_all(&v.to_le_bytes())?;
     }

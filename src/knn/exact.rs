@@ -19,12 +19,36 @@ const RB: usize = 512;
 /// Scan granule: one comparison against the bound decides a whole lane.
 const LANE: usize = 16;
 
-/// The exact k nearest neighbours of every point (1 ≤ k < N).
+/// The exact k nearest neighbours of every point (1 ≤ k < N), itself excluded.
 pub fn exact(points: &Points, k: usize) -> Knn {
+    assert!(k >= 1 && k < points.n(), "need 1 <= k < N");
+    search(points, None, k)
+}
+
+/// The exact k nearest reference points of every query point (1 ≤ k ≤ N
+/// references; a query equal to a reference finds it at distance 0). The
+/// queries must have the references' dimension.
+pub fn exact_query(reference: &Points, queries: &Points, k: usize) -> Knn {
+    assert!(k >= 1 && k <= reference.n(), "need 1 <= k <= N");
+    assert_eq!(
+        reference.d(),
+        queries.d(),
+        "queries and references differ in dimension"
+    );
+    search(reference, Some(queries), k)
+}
+
+/// The search: queries are the references themselves (each excluding
+/// itself) when `queries` is `None`.
+fn search(points: &Points, queries: Option<&Points>, k: usize) -> Knn {
     let n = points.n();
     let d = points.d();
-    assert!(k >= 1 && k < n, "need 1 <= k < N");
-    let x = points.centred_f32();
+    let mean = points.mean();
+    let x = points.centred_f32_by(&mean);
+    let qx_owned = queries.map(|q| q.centred_f32_by(&mean));
+    let qx: &[f32] = qx_owned.as_deref().unwrap_or(&x);
+    let nq = qx.len() / d;
+    let exclude_self = queries.is_none();
     // References transposed (d × n), so the product packs contiguous runs
     // instead of gathering a strided column per element.
     let mut xt = vec![0.0f32; n * d];
@@ -33,13 +57,17 @@ pub fn exact(points: &Points, k: usize) -> Knn {
             xt[l * n + i] = v;
         }
     }
-    let norms: Vec<f32> = x
-        .chunks_exact(d)
-        .map(|r| r.iter().map(|v| v * v).sum())
-        .collect();
-    let keep = (k + (k / 8).max(8)).min(n - 1);
-    let mut idx = vec![0u32; n * k];
-    let mut dist2 = vec![0.0f64; n * k];
+    let sq = |v: &[f32]| -> Vec<f32> {
+        v.chunks_exact(d)
+            .map(|r| r.iter().map(|v| v * v).sum())
+            .collect()
+    };
+    let norms = sq(&x);
+    let qnorms_owned = queries.map(|_| sq(qx));
+    let qnorms: &[f32] = qnorms_owned.as_deref().unwrap_or(&norms);
+    let keep = (k + (k / 8).max(8)).min(if exclude_self { n - 1 } else { n });
+    let mut idx = vec![0u32; nq * k];
+    let mut dist2 = vec![0.0f64; nq * k];
     idx.par_chunks_mut(QB * k)
         .zip(dist2.par_chunks_mut(QB * k))
         .enumerate()
@@ -59,7 +87,7 @@ pub fn exact(points: &Points, k: usize) -> Knn {
                 }
                 for r0 in (0..n).step_by(RB) {
                     let rn = RB.min(n - r0);
-                    // SAFETY: x holds n·d values, so rows q0.. hold qn·d; xt is
+                    // SAFETY: qx holds nq·d values, so rows q0.. hold qn·d; xt is
                     // d × n, columns r0..r0+rn in range; dots holds QB·RB ≥ qn·RB.
                     unsafe {
                         matrixmultiply::sgemm(
@@ -67,7 +95,7 @@ pub fn exact(points: &Points, k: usize) -> Knn {
                             d,
                             rn,
                             -2.0,
-                            x[q0 * d..].as_ptr(),
+                            qx[q0 * d..].as_ptr(),
                             d as isize,
                             1,
                             xt[r0..].as_ptr(),
@@ -82,7 +110,7 @@ pub fn exact(points: &Points, k: usize) -> Knn {
                     for q in 0..qn {
                         let i = q0 + q;
                         let heap = &mut heaps[q];
-                        let ni = norms[i];
+                        let ni = qnorms[i];
                         let row = &dots[q * RB..q * RB + rn];
                         let nr = &norms[r0..r0 + rn];
                         let mut thr = heap.bound() as f32 - ni;
@@ -99,7 +127,7 @@ pub fn exact(points: &Points, k: usize) -> Knn {
                             for (l, (&v, &nj)) in lane.iter().zip(nl).enumerate() {
                                 let v = v + nj;
                                 let j = r0 + c * LANE + l;
-                                if v <= thr && j != i {
+                                if v <= thr && !(exclude_self && j == i) {
                                     let dd = (v + ni).max(0.0) as f64;
                                     if heap.push(dd, j as u32) {
                                         thr = heap.bound() as f32 - ni;
@@ -111,7 +139,7 @@ pub fn exact(points: &Points, k: usize) -> Knn {
                 }
                 for q in 0..qn {
                     let i = q0 + q;
-                    let xi = points.row(i);
+                    let xi = queries.unwrap_or(points).row(i);
                     cand.clear();
                     cand.extend(
                         heaps[q]
@@ -127,5 +155,10 @@ pub fn exact(points: &Points, k: usize) -> Knn {
                 }
             },
         );
-    Knn { n, k, idx, dist2 }
+    Knn {
+        n: nq,
+        k,
+        idx,
+        dist2,
+    }
 }

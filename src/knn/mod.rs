@@ -7,7 +7,7 @@ mod heap;
 mod perplexity;
 
 pub use descent::{approx, DescentParams};
-pub use exact::exact;
+pub use exact::{exact, exact_query};
 pub use perplexity::{calibrate_row, perplexity_graph, Calibration, PERPLEXITY_TOL};
 
 use crate::error::{Error, Result};

@@ -50,6 +50,16 @@ impl Default for Backend {
     }
 }
 
+impl std::fmt::Display for Backend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Backend::RustFft => "rustfft",
+            #[cfg(feature = "fftw")]
+            Backend::Fftw => "fftw",
+        })
+    }
+}
+
 impl std::str::FromStr for Backend {
     type Err = String;
     fn from_str(s: &str) -> std::result::Result<Self, String> {

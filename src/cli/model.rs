@@ -1,0 +1,75 @@
+//! `sgtsne transform MODEL NEW` and `sgtsne resume MODEL`: the two uses of
+//! a saved run.
+
+use std::time::Instant;
+
+use anyhow::Result;
+
+use sgtsne::io::output::{self, Format};
+use sgtsne::io::points::InputFormat;
+use sgtsne::Model;
+
+use super::args::{ResumeArgs, TransformArgs};
+use super::report::Reporter;
+
+pub fn transform(a: &TransformArgs) -> Result<()> {
+    let t0 = Instant::now();
+    let placement = a.placement()?;
+    output::check_writable(&a.output)?;
+    let model = Model::load(&a.model)?;
+    let format = match a.input_format {
+        Some(f) => f,
+        None => InputFormat::detect(&a.input)?,
+    };
+    let placed = if format == InputFormat::Mtx {
+        let t = sgtsne::io::mtx::read_matrix_market_rect(&a.input)?;
+        model.transform_graph(&t, &placement)
+    } else {
+        let x = sgtsne::io::points::read_points(&a.input, format)?;
+        model.transform_points(&x, &placement)
+    }
+    .map_err(|e| anyhow::Error::new(e).context(a.input.display().to_string()))?;
+    let fmt = a.format.unwrap_or_else(|| Format::from_path(&a.output));
+    output::write_embedding(&a.output, &placed, fmt)?;
+    if !a.quiet {
+        eprintln!(
+            "placed {} new points into {} ({} points, {}D) in {:.2} s",
+            placed.n(),
+            a.model.display(),
+            model.n(),
+            model.dim(),
+            t0.elapsed().as_secs_f64()
+        );
+    }
+    Ok(())
+}
+
+pub fn resume(a: &ResumeArgs) -> Result<()> {
+    let t0 = Instant::now();
+    output::check_writable(&a.output)?;
+    if let Some(p) = &a.save {
+        output::check_writable(p)?;
+    }
+    let model = Model::load(&a.model)?;
+    let mut session = model.resume()?;
+    let reporter = Reporter::new(a.quiet, a.max_iter);
+    let from = session.iterations();
+    let status = session.run(a.max_iter, &mut |p| reporter.progress(p));
+    reporter.finish();
+    status?;
+    let result = session.result()?;
+    let fmt = a.format.unwrap_or_else(|| Format::from_path(&a.output));
+    output::write_embedding(&a.output, &result.coords, fmt)?;
+    if let Some(p) = &a.save {
+        model.updated(&mut session)?.save(p)?;
+    }
+    if !a.quiet {
+        eprintln!(
+            "resumed at iteration {from}, ran to {}: {:.2} s, final KL {:.4}",
+            result.iterations,
+            t0.elapsed().as_secs_f64(),
+            result.kl
+        );
+    }
+    Ok(())
+}

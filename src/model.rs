@@ -1,0 +1,519 @@
+//! What a finished run leaves behind: a [`Model`] holds the coordinates, the
+//! settings and seed, the optimiser's state and the graph, so the run can be
+//! resumed; for point input also what placing new points needs (the
+//! reference points after PCA, the PCA). It is saved as a NumPy `.npz`
+//! (docs/formats.md), versioned and checked on load.
+
+use std::path::Path;
+
+use serde_json::{json, Value};
+
+use crate::embedder::Embedder;
+use crate::error::{Error, Result};
+use crate::graph::{lambda_rescale, StochasticGraph};
+use crate::io::mtx::Triplets;
+use crate::io::npz::{read_npz, NpzWriter};
+use crate::io::points::NpyArray;
+use crate::knn;
+use crate::order::VertexOrder;
+use crate::pca::Pca;
+use crate::place::{NewAffinities, Placement};
+use crate::plan::{AttractionKind, Eta};
+use crate::points::Points;
+use crate::repulse::{FftBackend, RepulsionKind};
+use crate::session::Session;
+use crate::sparse::Csc;
+
+/// The format's name and version in every model file.
+pub const FORMAT: &str = "sgtsne-model";
+pub const VERSION: u64 = 1;
+
+/// Where the graph of a model came from, and so how new points are placed.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub enum Source {
+    /// A graph given as a matrix; new vertices come as columns of weights.
+    Graph { lambda: f64 },
+    /// Points: new points are projected (PCA), matched to `reference` and
+    /// calibrated.
+    Points {
+        /// The points the neighbours were searched in (after any PCA).
+        reference: Points,
+        pca: Option<Pca>,
+        /// Input dimensions (before PCA).
+        dims: usize,
+    },
+}
+
+/// A run that can be resumed and can place new points.
+#[derive(Clone, Debug)]
+pub struct Model {
+    embedder: Embedder,
+    graph: StochasticGraph,
+    coords: Points,
+    update: Vec<f64>,
+    gains: Vec<f64>,
+    iterations: usize,
+    kl: f64,
+    source: Source,
+}
+
+impl Model {
+    /// The model of `session`, run by `embedder` on `graph` (input order).
+    pub fn new(
+        embedder: &Embedder,
+        graph: &StochasticGraph,
+        session: &mut Session,
+        source: Source,
+    ) -> Result<Model> {
+        if let Source::Points { reference, .. } = &source {
+            if reference.n() != graph.n() {
+                return Err(Error::Input(format!(
+                    "{} reference points for a graph of {} vertices",
+                    reference.n(),
+                    graph.n()
+                )));
+            }
+        }
+        let result = session.result()?;
+        let (update, gains) = session.velocities_and_gains();
+        Ok(Model {
+            embedder: embedder.clone(),
+            graph: graph.clone(),
+            coords: result.coords,
+            update,
+            gains,
+            iterations: result.iterations,
+            kl: result.kl,
+            source,
+        })
+    }
+
+    /// Coordinates of the model's vertices, in input order.
+    pub fn coords(&self) -> &Points {
+        &self.coords
+    }
+    pub fn dim(&self) -> usize {
+        self.coords.d()
+    }
+    pub fn n(&self) -> usize {
+        self.coords.n()
+    }
+    /// Iterations run so far.
+    pub fn iterations(&self) -> usize {
+        self.iterations
+    }
+    /// KL(P‖Q) when the model was made.
+    pub fn kl(&self) -> f64 {
+        self.kl
+    }
+    pub fn source(&self) -> &Source {
+        &self.source
+    }
+    /// The settings of the run.
+    pub fn embedder(&self) -> &Embedder {
+        &self.embedder
+    }
+
+    /// A session that continues the run where it stopped: running it gives
+    /// the bits the uninterrupted run would have.
+    pub fn resume(&self) -> Result<Session> {
+        let plan = self.embedder.plan(self.graph.n())?;
+        Session::restore(
+            plan,
+            &self.graph,
+            self.coords.as_slice(),
+            &self.update,
+            &self.gains,
+            self.iterations,
+        )
+    }
+
+    /// The same model after `session` (from [`Model::resume`]) ran on.
+    pub fn updated(&self, session: &mut Session) -> Result<Model> {
+        Model::new(&self.embedder, &self.graph, session, self.source.clone())
+    }
+
+    /// Places new points (rows of `x`, in the model's input dimensions)
+    /// into the embedding; row i of the result is point i. Needs a model of
+    /// point input.
+    pub fn transform_points(&self, x: &Points, s: &Placement) -> Result<Points> {
+        s.validate()?;
+        let Source::Points {
+            reference,
+            pca,
+            dims,
+        } = &self.source
+        else {
+            return Err(Error::Input(
+                "this model was fitted on a graph: place new vertices by their edges (a graph transform)"
+                    .into(),
+            ));
+        };
+        if x.d() != *dims {
+            return Err(Error::Input(format!(
+                "new points have {} dimensions, the model's points {dims}",
+                x.d()
+            )));
+        }
+        let projected;
+        let q = match pca {
+            Some(p) => {
+                projected = p.project(x)?;
+                &projected
+            }
+            None => x,
+        };
+        let k = s.k.min(reference.n());
+        let nn = knn::exact_query(reference, q, k);
+        let mut aff = NewAffinities {
+            ptr: (0..=x.n()).map(|i| i * k).collect(),
+            idx: nn.idx.clone(),
+            p: vec![0.0; nn.idx.len()],
+        };
+        for (i, out) in aff.p.chunks_exact_mut(k).enumerate() {
+            knn::calibrate_row(nn.neighbors(i).1, s.perplexity, out);
+        }
+        self.place(&aff, s)
+    }
+
+    /// Places new vertices given by their edges to the model's vertices:
+    /// `t` has one row per model vertex and one column per new vertex
+    /// (entry (i, j) is the weight of the edge from new vertex j to model
+    /// vertex i). Columns are normalised and λ-rescaled as in the fit.
+    pub fn transform_graph(&self, t: &Triplets, s: &Placement) -> Result<Points> {
+        s.validate()?;
+        let Source::Graph { lambda } = self.source else {
+            return Err(Error::Input(
+                "this model was fitted on points: place new points by their coordinates (a points transform)"
+                    .into(),
+            ));
+        };
+        if t.nrows != self.n() {
+            return Err(Error::Input(format!(
+                "the new edges have {} rows, the model {} vertices (one row per model vertex)",
+                t.nrows,
+                self.n()
+            )));
+        }
+        let mut cols = columns(t);
+        if let Some(j) = (0..cols.n).find(|&j| cols.colptr[j] == cols.colptr[j + 1]) {
+            return Err(Error::Input(format!(
+                "new vertex {} (column {}) has no edge to the model's vertices",
+                j + 1,
+                j + 1
+            )));
+        }
+        crate::graph::normalize_columns(&mut cols);
+        lambda_rescale(&mut cols, lambda);
+        let aff = NewAffinities {
+            ptr: cols.colptr,
+            idx: cols.rowidx,
+            p: cols.vals,
+        };
+        self.place(&aff, s)
+    }
+
+    fn place(&self, aff: &NewAffinities, s: &Placement) -> Result<Points> {
+        let h = crate::defaults::grid_h(self.dim()) / 2.0;
+        let data: Vec<f64> = match self.dim() {
+            1 => flat(crate::place::place(self.coords.rows::<1>(), aff, s, h)),
+            2 => flat(crate::place::place(self.coords.rows::<2>(), aff, s, h)),
+            _ => flat(crate::place::place(self.coords.rows::<3>(), aff, s, h)),
+        };
+        Points::try_new(aff.len(), self.dim(), data).map_err(|_| Error::Numerical {
+            iter: s.max_iter,
+            msg: "a placed point's coordinates became non-finite".into(),
+            param: Some("eta"),
+        })
+    }
+
+    /// Writes the model to `path` atomically (a NumPy `.npz`).
+    pub fn save(&self, path: &Path) -> Result<()> {
+        let npz = self.to_npz()?;
+        crate::io::output::write_atomic(path, |w| npz.finish(w))
+    }
+
+    /// The model file's bytes.
+    pub fn to_bytes(&self) -> Result<Vec<u8>> {
+        let mut out = Vec::new();
+        self.to_npz()?
+            .finish(&mut out)
+            .map_err(|e| Error::io("<memory>", e))?;
+        Ok(out)
+    }
+
+    fn to_npz(&self) -> Result<NpzWriter> {
+        let (n, d) = (self.n(), self.dim());
+        let mut z = NpzWriter::new();
+        z.bytes("params", self.params().to_string().as_bytes())?;
+        z.f64("coords", &[n, d], self.coords.as_slice())?;
+        z.f64("update", &[n, d], &self.update)?;
+        z.f64("gains", &[n, d], &self.gains)?;
+        let g = &self.graph;
+        let rowptr: Vec<i64> = g.rowptr().iter().map(|&v| v as i64).collect();
+        let colidx: Vec<i64> = g.colidx().iter().map(|&v| v as i64).collect();
+        z.i64("p_rowptr", &[n + 1], &rowptr)?;
+        z.i64("p_colidx", &[colidx.len()], &colidx)?;
+        z.f64("p_vals", &[g.nnz()], g.vals())?;
+        if let Source::Points { reference, pca, .. } = &self.source {
+            z.f64(
+                "reference",
+                &[reference.n(), reference.d()],
+                reference.as_slice(),
+            )?;
+            if let Some(p) = pca {
+                z.f64("pca_mean", &[p.d], &p.mean)?;
+                z.f64("pca_basis", &[p.d, p.k], &p.basis)?;
+            }
+        }
+        Ok(z)
+    }
+
+    fn params(&self) -> Value {
+        let e = &self.embedder;
+        let mut v = json!({
+            "format": FORMAT,
+            "version": VERSION,
+            "sgtsne": env!("CARGO_PKG_VERSION"),
+            "n": self.n(),
+            "dim": e.dim,
+            "iterations": self.iterations,
+            "kl": self.kl,
+            "max_iter": e.max_iter,
+            "early_iter": e.early_iter,
+            "alpha": e.alpha,
+            "eta": e.eta.to_string(),
+            "momentum": e.momentum,
+            "final_momentum": e.final_momentum,
+            "min_gain": e.min_gain,
+            "seed": e.seed,
+            "repulsion": e.repulsion.to_string(),
+            "grid_h": e.grid_h,
+            "order": e.order.to_string(),
+            "attraction": e.attraction.to_string(),
+            "fft": e.fft.to_string(),
+            "report_every": e.report_every,
+        });
+        match &self.source {
+            Source::Graph { lambda } => {
+                v["kind"] = json!("graph");
+                v["lambda"] = json!(lambda);
+            }
+            Source::Points { dims, pca, .. } => {
+                v["kind"] = json!("points");
+                v["dims"] = json!(dims);
+                v["pca"] = json!(pca.as_ref().map_or(0, |p| p.k));
+            }
+        }
+        v
+    }
+
+    /// Reads a model file written by [`Model::save`].
+    pub fn load(path: &Path) -> Result<Model> {
+        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        Model::from_bytes(&bytes, path)
+    }
+
+    /// Reads a model from its file's bytes; `path` names it in errors.
+    pub fn from_bytes(bytes: &[u8], path: &Path) -> Result<Model> {
+        let bad = |msg: String| Error::parse(path, 0, msg);
+        let mut a = read_npz(bytes, path)?;
+        let params = a
+            .remove("params")
+            .ok_or_else(|| bad("not an sgtsne model (no params)".into()))?;
+        let text: Vec<u8> = params.data.iter().map(|&b| b as u8).collect();
+        let p: Value = serde_json::from_slice(&text)
+            .map_err(|e| bad(format!("the model's params are not valid JSON: {e}")))?;
+        let f = Fields { p: &p, path };
+        if p["format"] != FORMAT {
+            return Err(bad("not an sgtsne model (wrong format name)".into()));
+        }
+        let version = f.uint("version")?;
+        if version > VERSION {
+            return Err(bad(format!(
+                "model format version {version} is newer than this sgtsne reads ({VERSION}); upgrade sgtsne"
+            )));
+        }
+        let (n, d) = (f.uint("n")? as usize, f.uint("dim")? as usize);
+        let embedder = f.embedder()?;
+        let mut take = |name: &str, shape: &[usize]| -> Result<Vec<f64>> {
+            let arr = a
+                .remove(name)
+                .ok_or_else(|| bad(format!("the model has no '{name}' array")))?;
+            check_shape(&arr, name, shape).map_err(bad)?;
+            Ok(arr.data)
+        };
+        let coords = Points::try_new(n, d, take("coords", &[n, d])?)
+            .map_err(|e| bad(format!("coords: {e}")))?;
+        let update = take("update", &[n, d])?;
+        let gains = take("gains", &[n, d])?;
+        if update.iter().chain(&gains).any(|v| !v.is_finite()) {
+            return Err(bad("the optimiser state has a non-finite value".into()));
+        }
+        let graph = read_graph(&mut take, n).map_err(|e| bad(format!("the graph: {e}")))?;
+        let source = match p["kind"].as_str() {
+            Some("graph") => Source::Graph {
+                lambda: f.num("lambda")?,
+            },
+            Some("points") => {
+                let dims = f.uint("dims")? as usize;
+                let k = f.uint("pca")? as usize;
+                let rd = if k > 0 { k } else { dims };
+                let reference = Points::try_new(n, rd, take("reference", &[n, rd])?)
+                    .map_err(|e| bad(format!("reference: {e}")))?;
+                let pca = if k > 0 {
+                    let mean = take("pca_mean", &[dims])?;
+                    let basis = take("pca_basis", &[dims, k])?;
+                    Some(Pca::try_new(dims, k, mean, basis)?)
+                } else {
+                    None
+                };
+                Source::Points {
+                    reference,
+                    pca,
+                    dims,
+                }
+            }
+            _ => {
+                return Err(bad(
+                    "the model's kind is neither 'graph' nor 'points'".into()
+                ))
+            }
+        };
+        embedder.plan(n).map_err(|e| bad(format!("{e}")))?;
+        Ok(Model {
+            embedder,
+            graph,
+            coords,
+            update,
+            gains,
+            iterations: f.uint("iterations")? as usize,
+            kl: f.num("kl")?,
+            source,
+        })
+    }
+}
+
+fn flat<const D: usize>(rows: Vec<[f64; D]>) -> Vec<f64> {
+    rows.into_iter().flatten().collect()
+}
+
+/// The columns of `t` (new vertices) with sorted rows, duplicates summed
+/// and zeros dropped.
+fn columns(t: &Triplets) -> Csc {
+    let mut e: Vec<(u32, u32, f64)> = (0..t.vals.len())
+        .filter(|&k| t.vals[k] != 0.0)
+        .map(|k| (t.cols[k], t.rows[k], t.vals[k]))
+        .collect();
+    e.sort_by_key(|x| (x.0, x.1));
+    let mut c = Csc {
+        n: t.ncols,
+        colptr: vec![0; t.ncols + 1],
+        rowidx: Vec::with_capacity(e.len()),
+        vals: Vec::with_capacity(e.len()),
+    };
+    for (k, &(j, i, v)) in e.iter().enumerate() {
+        if k > 0 && e[k - 1].0 == j && e[k - 1].1 == i {
+            *c.vals.last_mut().expect("a previous entry") += v;
+        } else {
+            c.rowidx.push(i);
+            c.vals.push(v);
+            c.colptr[j as usize + 1] += 1;
+        }
+    }
+    for j in 0..t.ncols {
+        c.colptr[j + 1] += c.colptr[j];
+    }
+    c
+}
+
+fn check_shape(a: &NpyArray, name: &str, want: &[usize]) -> std::result::Result<(), String> {
+    if a.shape != want {
+        return Err(format!(
+            "'{name}' has shape {:?}, expected {want:?} (truncated or inconsistent model)",
+            a.shape
+        ));
+    }
+    Ok(())
+}
+
+fn read_graph(
+    take: &mut impl FnMut(&str, &[usize]) -> Result<Vec<f64>>,
+    n: usize,
+) -> Result<StochasticGraph> {
+    let rowptr = take("p_rowptr", &[n + 1])?;
+    let nnz = rowptr.last().copied().unwrap_or(0.0);
+    if !(nnz >= 0.0 && nnz <= u32::MAX as f64 * 2.0 && nnz.fract() == 0.0) {
+        return Err(Error::Input("bad row pointers".into()));
+    }
+    let nnz = nnz as usize;
+    let colidx = take("p_colidx", &[nnz])?;
+    let vals = take("p_vals", &[nnz])?;
+    let as_index = |v: f64, lim: f64| (v >= 0.0 && v <= lim && v.fract() == 0.0).then_some(v);
+    let rowptr: Option<Vec<usize>> = rowptr
+        .iter()
+        .map(|&v| as_index(v, nnz as f64).map(|v| v as usize))
+        .collect();
+    let colidx: Option<Vec<u32>> = colidx
+        .iter()
+        .map(|&v| as_index(v, n as f64).map(|v| v as u32))
+        .collect();
+    match (rowptr, colidx) {
+        (Some(r), Some(c)) => StochasticGraph::try_from_csr(n, r, c, vals),
+        _ => Err(Error::Input("indices out of range".into())),
+    }
+}
+
+/// Typed reads of the params, each a clear error when missing or wrong.
+struct Fields<'a> {
+    p: &'a Value,
+    path: &'a Path,
+}
+
+impl Fields<'_> {
+    fn bad(&self, key: &str, want: &str) -> Error {
+        Error::parse(
+            self.path,
+            0,
+            format!("the model's '{key}' is missing or not {want}"),
+        )
+    }
+    fn uint(&self, key: &str) -> Result<u64> {
+        self.p[key]
+            .as_u64()
+            .ok_or_else(|| self.bad(key, "a whole number"))
+    }
+    fn num(&self, key: &str) -> Result<f64> {
+        self.p[key]
+            .as_f64()
+            .ok_or_else(|| self.bad(key, "a number"))
+    }
+    fn parsed<T: std::str::FromStr>(&self, key: &str) -> Result<T> {
+        self.p[key]
+            .as_str()
+            .and_then(|s| s.parse().ok())
+            .ok_or_else(|| self.bad(key, "a known name"))
+    }
+    fn embedder(&self) -> Result<Embedder> {
+        let grid_h = match &self.p["grid_h"] {
+            Value::Null => None,
+            v => Some(v.as_f64().ok_or_else(|| self.bad("grid_h", "a number"))?),
+        };
+        Ok(Embedder::new(self.uint("dim")? as usize)
+            .max_iter(self.uint("max_iter")? as usize)
+            .early_iter(self.uint("early_iter")? as usize)
+            .alpha(self.num("alpha")?)
+            .eta(self.parsed::<Eta>("eta")?)
+            .momentum(self.num("momentum")?)
+            .final_momentum(self.num("final_momentum")?)
+            .min_gain(self.num("min_gain")?)
+            .seed(self.uint("seed")?)
+            .repulsion(self.parsed::<RepulsionKind>("repulsion")?)
+            .grid_h(grid_h)
+            .order(self.parsed::<VertexOrder>("order")?)
+            .attraction(self.parsed::<AttractionKind>("attraction")?)
+            .fft(self.parsed::<FftBackend>("fft")?)
+            .report_every(self.uint("report_every")? as usize))
+    }
+}
