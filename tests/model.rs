@@ -207,6 +207,15 @@ fn placing_graph_vertices_by_their_edges() {
     let (a, b) = (centre(0..5), centre(300..305));
     assert!(d(placed.row(0), a) < d(placed.row(0), b));
     assert!(d(placed.row(1), b) < d(placed.row(1), a));
+    // A matrix whose rows are not the model's vertices is refused.
+    let wrong_rows = Triplets {
+        nrows: n + 1,
+        ..t.clone()
+    };
+    assert!(matches!(
+        m.transform_graph(&wrong_rows, &Placement::default()),
+        Err(Error::Input(_))
+    ));
     // A column without edges is refused, naming it.
     let empty = Triplets {
         ncols: 3,

@@ -17,10 +17,12 @@ pub fn transform(a: &TransformArgs) -> Result<()> {
     let placement = a.placement()?;
     output::check_writable(&a.output)?;
     let model = Model::load(&a.model)?;
+    let loaded = t0.elapsed().as_secs_f64();
     let format = match a.input_format {
         Some(f) => f,
         None => InputFormat::detect(&a.input)?,
     };
+    let t1 = Instant::now();
     let placed = if format == InputFormat::Mtx {
         let t = sgtsne::io::mtx::read_matrix_market_rect(&a.input)?;
         model.transform_graph(&t, &placement)
@@ -29,16 +31,19 @@ pub fn transform(a: &TransformArgs) -> Result<()> {
         model.transform_points(&x, &placement)
     }
     .map_err(|e| anyhow::Error::new(e).context(a.input.display().to_string()))?;
+    let placing = t1.elapsed().as_secs_f64();
     let fmt = a.format.unwrap_or_else(|| Format::from_path(&a.output));
     output::write_embedding(&a.output, &placed, fmt)?;
     if !a.quiet {
         eprintln!(
-            "placed {} new points into {} ({} points, {}D) in {:.2} s",
+            "placed {} new points into {} ({} points, {}D): total {:.2} s (model read {:.2} s, reading and placing the new points {:.2} s)",
             placed.n(),
             a.model.display(),
             model.n(),
             model.dim(),
-            t0.elapsed().as_secs_f64()
+            t0.elapsed().as_secs_f64(),
+            loaded,
+            placing
         );
     }
     Ok(())
