@@ -4,7 +4,9 @@
 //! reference points after PCA, the PCA). It is saved as a NumPy `.npz`
 //! (docs/formats.md), versioned and checked on load.
 
-use std::path::Path;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
 
 use serde_json::{json, Value};
 
@@ -12,8 +14,8 @@ use crate::embedder::Embedder;
 use crate::error::{Error, Result};
 use crate::graph::{lambda_rescale, StochasticGraph};
 use crate::io::mtx::Triplets;
-use crate::io::npz::{read_npz, NpzWriter};
-use crate::io::points::NpyArray;
+use crate::io::npz::{npz_entries, NpzWriter};
+use crate::io::points::{parse_npy_array, NpyArray};
 use crate::knn;
 use crate::order::VertexOrder;
 use crate::pca::Pca;
@@ -49,7 +51,10 @@ pub enum Source {
 #[derive(Clone, Debug)]
 pub struct Model {
     embedder: Embedder,
-    graph: StochasticGraph,
+    /// P, built; or, for a loaded model, decoded and checked on first use
+    /// (a transform never needs it).
+    graph: OnceLock<StochasticGraph>,
+    saved_p: Option<Arc<SavedP>>,
     coords: Points,
     update: Vec<f64>,
     gains: Vec<f64>,
@@ -79,7 +84,8 @@ impl Model {
         let (update, gains) = session.velocities_and_gains();
         Ok(Model {
             embedder: embedder.clone(),
-            graph: graph.clone(),
+            graph: OnceLock::from(graph.clone()),
+            saved_p: None,
             coords: result.coords,
             update,
             gains,
@@ -115,13 +121,24 @@ impl Model {
         &self.embedder
     }
 
+    /// P in input order: built, or decoded and checked now from the file.
+    fn graph(&self) -> Result<&StochasticGraph> {
+        if let Some(g) = self.graph.get() {
+            return Ok(g);
+        }
+        let saved = self.saved_p.as_ref().expect("a model has P built or saved");
+        let g = saved.decode(self.n())?;
+        Ok(self.graph.get_or_init(|| g))
+    }
+
     /// A session that continues the run where it stopped: running it gives
     /// the bits the uninterrupted run would have.
     pub fn resume(&self) -> Result<Session> {
-        let plan = self.embedder.plan(self.graph.n())?;
+        let graph = self.graph()?;
+        let plan = self.embedder.plan(graph.n())?;
         Session::restore(
             plan,
-            &self.graph,
+            graph,
             self.coords.as_slice(),
             &self.update,
             &self.gains,
@@ -131,7 +148,7 @@ impl Model {
 
     /// The same model after `session` (from [`Model::resume`]) ran on.
     pub fn updated(&self, session: &mut Session) -> Result<Model> {
-        Model::new(&self.embedder, &self.graph, session, self.source.clone())
+        Model::new(&self.embedder, self.graph()?, session, self.source.clone())
     }
 
     /// Places new points (rows of `x`, in the model's input dimensions)
@@ -250,7 +267,7 @@ impl Model {
         z.f64("coords", &[n, d], self.coords.as_slice())?;
         z.f64("update", &[n, d], &self.update)?;
         z.f64("gains", &[n, d], &self.gains)?;
-        let g = &self.graph;
+        let g = self.graph()?;
         let rowptr: Vec<i64> = g.rowptr().iter().map(|&v| v as i64).collect();
         let colidx: Vec<i64> = g.colidx().iter().map(|&v| v as i64).collect();
         z.i64("p_rowptr", &[n + 1], &rowptr)?;
@@ -318,10 +335,11 @@ impl Model {
     /// Reads a model from its file's bytes; `path` names it in errors.
     pub fn from_bytes(bytes: &[u8], path: &Path) -> Result<Model> {
         let bad = |msg: String| Error::parse(path, 0, msg);
-        let mut a = read_npz(bytes, path)?;
+        let mut a = npz_entries(bytes, path)?;
         let params = a
             .remove("params")
             .ok_or_else(|| bad("not an sgtsne model (no params)".into()))?;
+        let params = parse_npy_array(params, &path.join("params.npy"))?;
         let text: Vec<u8> = params.data.iter().map(|&b| b as u8).collect();
         let p: Value = serde_json::from_slice(&text)
             .map_err(|e| bad(format!("the model's params are not valid JSON: {e}")))?;
@@ -337,10 +355,12 @@ impl Model {
         }
         let (n, d) = (f.uint("n")? as usize, f.uint("dim")? as usize);
         let embedder = f.embedder()?;
+        let saved_p = SavedP::take(&mut a, path)?;
         let mut take = |name: &str, shape: &[usize]| -> Result<Vec<f64>> {
-            let arr = a
+            let body = a
                 .remove(name)
                 .ok_or_else(|| bad(format!("the model has no '{name}' array")))?;
+            let arr = parse_npy_array(body, &path.join(format!("{name}.npy")))?;
             check_shape(&arr, name, shape).map_err(bad)?;
             Ok(arr.data)
         };
@@ -351,7 +371,6 @@ impl Model {
         if update.iter().chain(&gains).any(|v| !v.is_finite()) {
             return Err(bad("the optimiser state has a non-finite value".into()));
         }
-        let graph = read_graph(&mut take, n).map_err(|e| bad(format!("the graph: {e}")))?;
         let source = match p["kind"].as_str() {
             Some("graph") => Source::Graph {
                 lambda: f.num("lambda")?,
@@ -384,7 +403,8 @@ impl Model {
         embedder.plan(n).map_err(|e| bad(format!("{e}")))?;
         Ok(Model {
             embedder,
-            graph,
+            graph: OnceLock::new(),
+            saved_p: Some(Arc::new(saved_p)),
             coords,
             update,
             gains,
@@ -438,30 +458,64 @@ fn check_shape(a: &NpyArray, name: &str, want: &[usize]) -> std::result::Result<
     Ok(())
 }
 
-fn read_graph(
-    take: &mut impl FnMut(&str, &[usize]) -> Result<Vec<f64>>,
-    n: usize,
-) -> Result<StochasticGraph> {
-    let rowptr = take("p_rowptr", &[n + 1])?;
-    let nnz = rowptr.last().copied().unwrap_or(0.0);
-    if !(nnz >= 0.0 && nnz <= u32::MAX as f64 * 2.0 && nnz.fract() == 0.0) {
-        return Err(Error::Input("bad row pointers".into()));
+/// The three arrays of P as the file holds them, checked for their CRC
+/// only; decoded and checked when the model resumes or is saved again.
+#[derive(Debug)]
+struct SavedP {
+    path: PathBuf,
+    rowptr: Vec<u8>,
+    colidx: Vec<u8>,
+    vals: Vec<u8>,
+}
+
+impl SavedP {
+    fn take(a: &mut BTreeMap<String, &[u8]>, path: &Path) -> Result<SavedP> {
+        let mut get = |name: &str| {
+            a.remove(name)
+                .map(<[u8]>::to_vec)
+                .ok_or_else(|| Error::parse(path, 0, format!("the model has no '{name}' array")))
+        };
+        Ok(SavedP {
+            path: path.to_path_buf(),
+            rowptr: get("p_rowptr")?,
+            colidx: get("p_colidx")?,
+            vals: get("p_vals")?,
+        })
     }
-    let nnz = nnz as usize;
-    let colidx = take("p_colidx", &[nnz])?;
-    let vals = take("p_vals", &[nnz])?;
-    let as_index = |v: f64, lim: f64| (v >= 0.0 && v <= lim && v.fract() == 0.0).then_some(v);
-    let rowptr: Option<Vec<usize>> = rowptr
-        .iter()
-        .map(|&v| as_index(v, nnz as f64).map(|v| v as usize))
-        .collect();
-    let colidx: Option<Vec<u32>> = colidx
-        .iter()
-        .map(|&v| as_index(v, n as f64).map(|v| v as u32))
-        .collect();
-    match (rowptr, colidx) {
-        (Some(r), Some(c)) => StochasticGraph::try_from_csr(n, r, c, vals),
-        _ => Err(Error::Input("indices out of range".into())),
+
+    fn decode(&self, n: usize) -> Result<StochasticGraph> {
+        let bad = |msg: String| Error::parse(&self.path, 0, format!("the graph: {msg}"));
+        let parse = |bytes: &[u8], name: &str| {
+            parse_npy_array(bytes, &self.path.join(format!("{name}.npy")))
+        };
+        let rowptr = parse(&self.rowptr, "p_rowptr")?;
+        check_shape(&rowptr, "p_rowptr", &[n + 1]).map_err(bad)?;
+        let nnz = rowptr.data.last().copied().unwrap_or(0.0);
+        if !(nnz >= 0.0 && nnz <= u32::MAX as f64 * 2.0 && nnz.fract() == 0.0) {
+            return Err(bad("bad row pointers".into()));
+        }
+        let nnz = nnz as usize;
+        let colidx = parse(&self.colidx, "p_colidx")?;
+        check_shape(&colidx, "p_colidx", &[nnz]).map_err(bad)?;
+        let vals = parse(&self.vals, "p_vals")?;
+        check_shape(&vals, "p_vals", &[nnz]).map_err(bad)?;
+        let as_index = |v: f64, lim: f64| (v >= 0.0 && v <= lim && v.fract() == 0.0).then_some(v);
+        let rowptr: Option<Vec<usize>> = rowptr
+            .data
+            .iter()
+            .map(|&v| as_index(v, nnz as f64).map(|v| v as usize))
+            .collect();
+        let colidx: Option<Vec<u32>> = colidx
+            .data
+            .iter()
+            .map(|&v| as_index(v, n as f64).map(|v| v as u32))
+            .collect();
+        match (rowptr, colidx) {
+            (Some(r), Some(c)) => {
+                StochasticGraph::try_from_csr(n, r, c, vals.data).map_err(|e| bad(e.to_string()))
+            }
+            _ => Err(bad("indices out of range".into())),
+        }
     }
 }
 

@@ -270,6 +270,29 @@ fn bad_models_and_mismatched_inputs_are_errors() {
     z.finish(&mut newer).unwrap();
     let e = load_err(&newer);
     assert!(e.contains("m.npz") && e.contains("newer"), "{e}");
+    // A P that is not a stochastic graph: found when the run resumes (a
+    // transform does not read P), with a message naming the file.
+    let mut z = sgtsne::io::npz::NpzWriter::new();
+    for (name, a) in &arrays {
+        match name.as_str() {
+            "params" => z
+                .bytes(name, &a.data.iter().map(|&b| b as u8).collect::<Vec<_>>())
+                .unwrap(),
+            "p_vals" => {
+                let doubled: Vec<f64> = a.data.iter().map(|v| 2.0 * v).collect();
+                z.f64(name, &a.shape, &doubled).unwrap()
+            }
+            _ => z.f64(name, &a.shape, &a.data).unwrap(),
+        }
+    }
+    let mut bad_p = Vec::new();
+    z.finish(&mut bad_p).unwrap();
+    let loaded = Model::from_bytes(&bad_p, Path::new("m.npz")).unwrap();
+    assert!(loaded
+        .transform_points(&blobs(3, 4, 2), &Placement::default())
+        .is_ok());
+    let e = loaded.resume().err().expect("a bad P resumed").to_string();
+    assert!(e.contains("m.npz") && e.contains("sum to 1"), "{e}");
     // Wrong kind, wrong feature count, NaN.
     let t = Triplets {
         nrows: 200,

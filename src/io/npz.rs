@@ -133,6 +133,18 @@ impl NpzWriter {
 /// Reads every `.npy` entry of an archive (stored, uncompressed), keyed by
 /// its name without `.npy`. `path` names the file in errors.
 pub fn read_npz(bytes: &[u8], path: &Path) -> Result<BTreeMap<String, NpyArray>> {
+    npz_entries(bytes, path)?
+        .into_iter()
+        .map(|(k, body)| {
+            let a = parse_npy_array(body, &path.join(format!("{k}.npy")))?;
+            Ok((k, a))
+        })
+        .collect()
+}
+
+/// The entries of an archive as `.npy` bytes, each checked against its CRC
+/// but not parsed (see [`parse_npy_array`]), keyed by name without `.npy`.
+pub fn npz_entries<'a>(bytes: &'a [u8], path: &Path) -> Result<BTreeMap<String, &'a [u8]>> {
     let bad = |msg: &str| Error::parse(path, 0, format!("not a valid .npz archive: {msg}"));
     let u16_at = |o: usize| -> Result<u16> {
         bytes
@@ -188,8 +200,7 @@ pub fn read_npz(bytes: &[u8], path: &Path) -> Result<BTreeMap<String, NpyArray>>
             return Err(bad(&format!("{name} is corrupted (CRC mismatch)")));
         }
         let key = name.strip_suffix(".npy").unwrap_or(&name).to_string();
-        let arr = parse_npy_array(body, &path.join(&name))?;
-        out.insert(key, arr);
+        out.insert(key, body);
     }
     Ok(out)
 }
