@@ -27,6 +27,10 @@ Examples:
     sgtsne points.npy --perplexity 30 --dim 2 -o points2d.txt
   Raw pixels: reduce to 50 principal components first:
     sgtsne images.csv --pca 50 -o images2d.txt
+  Keep the run, place new points into it later, or continue it:
+    sgtsne train.npy --pca 50 -o train2d.txt --save model.npz
+    sgtsne transform model.npz test.npy -o test2d.txt
+    sgtsne resume model.npz --max-iter 500 -o more.txt
   Build the graph from points once, embed it later (any number of times):
     sgtsne graph points.npy --perplexity 30 -o graph.mtx
     sgtsne graph.mtx --dim 3
@@ -53,7 +57,9 @@ final 'time: ... final KL ...' line go to stderr.";
 /// or 3 dimensions, SG-t-SNE-Pi style.
 ///
 /// Subcommands: 'sgtsne graph POINTS -o G.mtx' writes the graph built from
-/// points; 'sgtsne bhtsne' is the bh_tsne drop-in (see the examples below).
+/// points; 'sgtsne transform MODEL NEW' places new points or vertices into a
+/// run saved with --save; 'sgtsne resume MODEL' continues it; 'sgtsne
+/// bhtsne' is the bh_tsne drop-in (see the examples below).
 #[derive(Parser, Debug)]
 #[command(name = "sgtsne", version, about, long_about, after_help = AFTER_HELP)]
 pub struct Args {
@@ -280,17 +286,8 @@ pub struct TransformArgs {
     #[arg(short = 'o', long, default_value = "transformed.txt")]
     pub output: PathBuf,
 
-    /// Output format: txt, csv, tsv, npy or bin (default: by the extension of -o)
-    #[arg(long)]
-    pub format: Option<Format>,
-
-    /// Worker threads (0 = all cores). Results do not depend on it
-    #[arg(short = 'p', long, default_value_t = 0)]
-    pub threads: usize,
-
-    /// Print nothing but errors
-    #[arg(short = 'q', long)]
-    pub quiet: bool,
+    #[command(flatten)]
+    pub run: RunOpts,
 }
 
 /// Continue a saved run.
@@ -315,13 +312,20 @@ pub struct ResumeArgs {
     #[arg(short = 'o', long, default_value = "embedding.txt")]
     pub output: PathBuf,
 
-    /// Output format: txt, csv, tsv, npy or bin (default: by the extension of -o)
-    #[arg(long)]
-    pub format: Option<Format>,
-
     /// Save the continued run as a model
     #[arg(long, value_name = "MODEL.npz")]
     pub save: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub run: RunOpts,
+}
+
+/// Output format, threads and quietness, as the model subcommands share them.
+#[derive(clap::Args, Debug, Clone)]
+pub struct RunOpts {
+    /// Output format: txt, csv, tsv, npy or bin (default: by the extension of -o)
+    #[arg(long)]
+    pub format: Option<Format>,
 
     /// Worker threads (0 = all cores). Results do not depend on it
     #[arg(short = 'p', long, default_value_t = 0)]

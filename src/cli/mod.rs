@@ -45,20 +45,20 @@ pub fn run() -> Result<()> {
     }
     match argv.get(1).and_then(|a| a.to_str()) {
         Some("bhtsne") => {
-            let a = BhArgs::parse_from(&argv[1..]);
+            let a: BhArgs = sub(&argv[1..], "sgtsne bhtsne");
             in_workers(a.threads, || bhtsne::run(&a.dir))
         }
         Some("graph") => {
-            let a = GraphArgs::parse_from(&argv[1..]);
+            let a: GraphArgs = sub(&argv[1..], "sgtsne graph");
             in_workers(a.threads, || graph::run(&a))
         }
         Some("transform") => {
-            let a = TransformArgs::parse_from(&argv[1..]);
-            in_workers(a.threads, || model::transform(&a))
+            let a: TransformArgs = sub(&argv[1..], "sgtsne transform");
+            in_workers(a.run.threads, || model::transform(&a))
         }
         Some("resume") => {
-            let a = ResumeArgs::parse_from(&argv[1..]);
-            in_workers(a.threads, || model::resume(&a))
+            let a: ResumeArgs = sub(&argv[1..], "sgtsne resume");
+            in_workers(a.run.threads, || model::resume(&a))
         }
         _ => {
             let matches = Args::command().get_matches_from(&argv);
@@ -67,6 +67,12 @@ pub fn run() -> Result<()> {
             in_workers(a.threads, || embed::run(&a, given))
         }
     }
+}
+
+/// A subcommand's flags, its usage line naming it as typed.
+fn sub<T: Parser>(args: &[std::ffi::OsString], name: &'static str) -> T {
+    let m = T::command().bin_name(name).get_matches_from(args);
+    T::from_arg_matches(&m).unwrap_or_else(|e| e.exit())
 }
 
 /// The message for an error: its chain as `{:#}` prints it, with the

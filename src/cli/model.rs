@@ -32,9 +32,9 @@ pub fn transform(a: &TransformArgs) -> Result<()> {
     }
     .map_err(|e| anyhow::Error::new(e).context(a.input.display().to_string()))?;
     let placing = t1.elapsed().as_secs_f64();
-    let fmt = a.format.unwrap_or_else(|| Format::from_path(&a.output));
+    let fmt = a.run.format.unwrap_or_else(|| Format::from_path(&a.output));
     output::write_embedding(&a.output, &placed, fmt)?;
-    if !a.quiet {
+    if !a.run.quiet {
         eprintln!(
             "placed {} new points into {} ({} points, {}D): total {:.2} s (model read {:.2} s, reading and placing the new points {:.2} s)",
             placed.n(),
@@ -57,18 +57,18 @@ pub fn resume(a: &ResumeArgs) -> Result<()> {
     }
     let model = Model::load(&a.model)?;
     let mut session = model.resume()?;
-    let reporter = Reporter::new(a.quiet, a.max_iter);
+    let reporter = Reporter::new(a.run.quiet, a.max_iter);
     let from = session.iterations();
     let status = session.run(a.max_iter, &mut |p| reporter.progress(p));
     reporter.finish();
     status?;
     let result = session.result()?;
-    let fmt = a.format.unwrap_or_else(|| Format::from_path(&a.output));
+    let fmt = a.run.format.unwrap_or_else(|| Format::from_path(&a.output));
     output::write_embedding(&a.output, &result.coords, fmt)?;
     if let Some(p) = &a.save {
         model.updated(&mut session)?.save(p)?;
     }
-    if !a.quiet {
+    if !a.run.quiet {
         eprintln!(
             "resumed at iteration {from}, ran to {}: {:.2} s, final KL {:.4}",
             result.iterations,
