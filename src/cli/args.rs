@@ -225,13 +225,8 @@ pub struct GraphArgs {
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     pub max_memory: Option<u64>,
 
-    /// Worker threads (0 = all cores). Results do not depend on it
-    #[arg(short = 'p', long, default_value_t = 0)]
-    pub threads: usize,
-
-    /// Print nothing but errors
-    #[arg(short = 'q', long)]
-    pub quiet: bool,
+    #[command(flatten)]
+    pub run: Workers,
 }
 
 /// Place new points, or new vertices, into a saved embedding.
@@ -286,8 +281,12 @@ pub struct TransformArgs {
     #[arg(short = 'o', long, default_value = "transformed.txt")]
     pub output: PathBuf,
 
+    /// Output format: txt, csv, tsv, npy or bin (default: by the extension of -o)
+    #[arg(long)]
+    pub format: Option<Format>,
+
     #[command(flatten)]
-    pub run: RunOpts,
+    pub run: Workers,
 }
 
 /// Continue a saved run.
@@ -312,21 +311,21 @@ pub struct ResumeArgs {
     #[arg(short = 'o', long, default_value = "embedding.txt")]
     pub output: PathBuf,
 
+    /// Output format: txt, csv, tsv, npy or bin (default: by the extension of -o)
+    #[arg(long)]
+    pub format: Option<Format>,
+
     /// Save the continued run as a model
     #[arg(long, value_name = "MODEL.npz")]
     pub save: Option<PathBuf>,
 
     #[command(flatten)]
-    pub run: RunOpts,
+    pub run: Workers,
 }
 
-/// Output format, threads and quietness, as the model subcommands share them.
+/// Threads and quietness, as the subcommands share them.
 #[derive(clap::Args, Debug, Clone)]
-pub struct RunOpts {
-    /// Output format: txt, csv, tsv, npy or bin (default: by the extension of -o)
-    #[arg(long)]
-    pub format: Option<Format>,
-
+pub struct Workers {
     /// Worker threads (0 = all cores). Results do not depend on it
     #[arg(short = 'p', long, default_value_t = 0)]
     pub threads: usize,

@@ -22,7 +22,7 @@ pub fn run(a: &GraphArgs) -> Result<()> {
     }
     output::check_writable(&a.output)?;
     let o = input::Opts {
-        quiet: a.quiet,
+        quiet: a.run.quiet,
         cap: input::memory_cap(a.max_memory),
         keep: false,
     };
@@ -37,7 +37,7 @@ pub fn run(a: &GraphArgs) -> Result<()> {
     output::write_atomic(&a.output, |w| {
         sgtsne::io::mtx::write_matrix_market_with_comments(w, &g.coo, &comments)
     })?;
-    if !a.quiet {
+    if !a.run.quiet {
         eprintln!(
             "wrote {}: {} vertices, {} entries ({:.2} s)",
             a.output.display(),

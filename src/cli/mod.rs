@@ -50,7 +50,7 @@ pub fn run() -> Result<()> {
         }
         Some("graph") => {
             let a: GraphArgs = sub(&argv[1..], "sgtsne graph");
-            in_workers(a.threads, || graph::run(&a))
+            in_workers(a.run.threads, || graph::run(&a))
         }
         Some("transform") => {
             let a: TransformArgs = sub(&argv[1..], "sgtsne transform");

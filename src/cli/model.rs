@@ -32,7 +32,7 @@ pub fn transform(a: &TransformArgs) -> Result<()> {
     }
     .map_err(|e| anyhow::Error::new(e).context(a.input.display().to_string()))?;
     let placing = t1.elapsed().as_secs_f64();
-    let fmt = a.run.format.unwrap_or_else(|| Format::from_path(&a.output));
+    let fmt = a.format.unwrap_or_else(|| Format::from_path(&a.output));
     output::write_embedding(&a.output, &placed, fmt)?;
     if !a.run.quiet {
         eprintln!(
@@ -63,7 +63,7 @@ pub fn resume(a: &ResumeArgs) -> Result<()> {
     reporter.finish();
     status?;
     let result = session.result()?;
-    let fmt = a.run.format.unwrap_or_else(|| Format::from_path(&a.output));
+    let fmt = a.format.unwrap_or_else(|| Format::from_path(&a.output));
     output::write_embedding(&a.output, &result.coords, fmt)?;
     if let Some(p) = &a.save {
         model.updated(&mut session)?.save(p)?;
