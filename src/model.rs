@@ -23,7 +23,7 @@ use crate::place::{NewAffinities, Placement};
 use crate::plan::{AttractionKind, Eta};
 use crate::points::Points;
 use crate::repulse::{FftBackend, RepulsionKind};
-use crate::session::Session;
+use crate::session::{Embedding, Session};
 use crate::sparse::Csc;
 
 /// The format's name and version in every model file.
@@ -71,6 +71,19 @@ impl Model {
         session: &mut Session,
         source: Source,
     ) -> Result<Model> {
+        let result = session.result()?;
+        Model::with_result(embedder, graph, session, &result, source)
+    }
+
+    /// As [`Model::new`], with the session's [`Session::result`] already
+    /// in hand (it costs an evaluation of the cost).
+    pub fn with_result(
+        embedder: &Embedder,
+        graph: &StochasticGraph,
+        session: &Session,
+        result: &Embedding,
+        source: Source,
+    ) -> Result<Model> {
         if let Source::Points { reference, .. } = &source {
             if reference.n() != graph.n() {
                 return Err(Error::Input(format!(
@@ -80,13 +93,17 @@ impl Model {
                 )));
             }
         }
-        let result = session.result()?;
+        if result.iterations != session.iterations() || result.coords.n() != graph.n() {
+            return Err(Error::Input(
+                "the result is not the session's current state".into(),
+            ));
+        }
         let (update, gains) = session.velocities_and_gains();
         Ok(Model {
             embedder: embedder.clone(),
             graph: OnceLock::from(graph.clone()),
             saved_p: None,
-            coords: result.coords,
+            coords: result.coords.clone(),
             update,
             gains,
             iterations: result.iterations,
@@ -146,9 +163,16 @@ impl Model {
         )
     }
 
-    /// The same model after `session` (from [`Model::resume`]) ran on.
-    pub fn updated(&self, session: &mut Session) -> Result<Model> {
-        Model::new(&self.embedder, self.graph()?, session, self.source.clone())
+    /// The same model after `session` (from [`Model::resume`]) ran on;
+    /// `result` is the session's [`Session::result`].
+    pub fn updated(&self, session: &Session, result: &Embedding) -> Result<Model> {
+        Model::with_result(
+            &self.embedder,
+            self.graph()?,
+            session,
+            result,
+            self.source.clone(),
+        )
     }
 
     /// Places new points (rows of `x`, in the model's input dimensions)

@@ -60,7 +60,7 @@ pub fn run(args: &Args, point_flag: Option<&str>) -> Result<()> {
     let result = session.result()?;
     write_outputs(args, &result, labels.as_ref())?;
     if let (Some(path), Some(source)) = (&args.save, source) {
-        Model::new(&embedder, &graph, &mut session, source)?.save(path)?;
+        Model::with_result(&embedder, &graph, &session, &result, source)?.save(path)?;
     }
     if !args.quiet {
         if let Some(l) = &labels {

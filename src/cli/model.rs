@@ -66,7 +66,7 @@ pub fn resume(a: &ResumeArgs) -> Result<()> {
     let fmt = a.format.unwrap_or_else(|| Format::from_path(&a.output));
     output::write_embedding(&a.output, &result.coords, fmt)?;
     if let Some(p) = &a.save {
-        model.updated(&mut session)?.save(p)?;
+        model.updated(&session, &result)?.save(p)?;
     }
     if !a.run.quiet {
         eprintln!(
