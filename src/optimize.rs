@@ -318,7 +318,7 @@ impl<const D: usize> Optimizer<D> {
                 param: Some("eta"),
             });
         }
-        recenter_with(&mut self.y, &mut self.partial);
+        recenter(&mut self.y, &mut self.partial);
         self.timings.other += t.elapsed().as_secs_f64();
         Ok(kl)
     }
@@ -407,13 +407,9 @@ fn update<const D: usize>(
         .reduce(|| true, |a, b| a && b)
 }
 
-/// Shifts every coordinate to zero mean.
-pub fn recenter<const D: usize>(y: &mut [[f64; D]]) {
-    recenter_with(y, &mut Vec::new());
-}
-
-/// [`recenter`] with the per-chunk sums in `partial`, reused between calls.
-fn recenter_with<const D: usize>(y: &mut [[f64; D]], partial: &mut Vec<[f64; D]>) {
+/// Shifts every coordinate to zero mean; `partial` holds the per-chunk
+/// sums, reused between calls so no iteration allocates.
+pub fn recenter<const D: usize>(y: &mut [[f64; D]], partial: &mut Vec<[f64; D]>) {
     let s = fixed_sum_rows_into(y, partial);
     let inv = 1.0 / y.len() as f64;
     let mean = s.map(|v| v * inv);

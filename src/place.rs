@@ -149,10 +149,13 @@ impl<'r, const D: usize> Field<'r, D> {
         }
         let span = (0..D).map(|a| hi[a] - lo[a]).fold(0.0, f64::max);
         let margin = 0.05 * span + 2.0 * h_target;
+        // Charges are centred on the reference's box, which keeps Z's
+        // assembly from cancelling large terms; the grid starts a margin
+        // below it.
         let mut centre = [0.0; D];
         for a in 0..D {
+            centre[a] = 0.5 * (lo[a] + hi[a]);
             lo[a] -= margin;
-            centre[a] = 0.5 * (lo[a] + hi[a] + margin);
         }
         let shape = grid_shape(span + 2.0 * margin, h_target, D);
         let (m, h) = (shape.m, shape.h);

@@ -30,13 +30,9 @@ pub fn fixed_sum_by<F: Fn(usize) -> f64 + Sync>(n: usize, f: F) -> f64 {
     partial.iter().sum()
 }
 
-/// Column sums of rows of length D, deterministic for any thread count.
-pub fn fixed_sum_rows<const D: usize>(y: &[[f64; D]]) -> [f64; D] {
-    fixed_sum_rows_into(y, &mut Vec::new())
-}
-
-/// [`fixed_sum_rows`] with the per-chunk sums in `partial`, whose
-/// allocation is reused from call to call.
+/// Column sums of rows of length D, deterministic for any thread count;
+/// the per-chunk sums go to `partial`, whose allocation is reused from
+/// call to call.
 pub fn fixed_sum_rows_into<const D: usize>(
     y: &[[f64; D]],
     partial: &mut Vec<[f64; D]>,

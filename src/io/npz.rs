@@ -119,15 +119,6 @@ impl NpzWriter {
         end.extend(0u16.to_le_bytes()); // comment
         w.write_all(&end)
     }
-
-    /// Bytes the archive will take.
-    pub fn len(&self) -> usize {
-        self.bytes.len() + self.central.len() + 22
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.entries == 0
-    }
 }
 
 /// Reads every `.npy` entry of an archive (stored, uncompressed), keyed by
