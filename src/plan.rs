@@ -18,10 +18,10 @@ impl std::str::FromStr for Eta {
         if s == "auto" {
             return Ok(Eta::Auto);
         }
-        match s.parse::<f64>() {
-            Ok(v) if v.is_finite() && v > 0.0 => Ok(Eta::Fixed(v)),
-            _ => Err(format!("'{s}' is not 'auto' or a positive number")),
-        }
+        // The range is checked by `Embedder::validate`, with the value.
+        s.parse::<f64>()
+            .map(Eta::Fixed)
+            .map_err(|_| format!("'{s}' is not 'auto' or a number"))
     }
 }
 

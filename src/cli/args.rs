@@ -70,7 +70,7 @@ pub struct Args {
     pub points: PointsOpts,
 
     /// Embedding dimension: 1, 2 or 3
-    #[arg(short = 'd', long, default_value_t = defaults::DIM, value_parser = dim_parser)]
+    #[arg(short = 'd', long, default_value_t = defaults::DIM)]
     pub dim: usize,
 
     /// Lambda-rescaling target: each column's entries p are raised to the power
@@ -352,13 +352,6 @@ pub struct BhArgs {
     /// Worker threads (0 = all cores, or RAYON_NUM_THREADS)
     #[arg(short = 'p', long, default_value_t = 0)]
     pub threads: usize,
-}
-
-fn dim_parser(s: &str) -> std::result::Result<usize, String> {
-    match s.parse::<usize>() {
-        Ok(d @ 1..=3) => Ok(d),
-        _ => Err(format!("'{s}' is not 1, 2 or 3")),
-    }
 }
 
 /// The library's name of a parameter as this command line spells it.
