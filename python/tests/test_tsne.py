@@ -15,7 +15,7 @@ import scipy.io
 import scipy.sparse as sp
 
 import sgtsne
-from conftest import blobs, knn_graph, run_cli
+from conftest import blobs, knn_graph, need, run_cli
 
 FAST = dict(max_iter=300, early_iter=100)
 
@@ -442,3 +442,21 @@ def test_get_and_set_params():
     with pytest.raises(ValueError):
         est.set_params(no_such_parameter=1)
     assert "TSNE(" in repr(est)
+
+
+def test_scikit_learn_clone_and_is_fitted():
+    sklearn = need("sklearn")
+    from sklearn.base import BaseEstimator, clone
+    from sklearn.utils.validation import check_is_fitted
+
+    est = sgtsne.TSNE(3, lambda_=10.0, perplexity=12.0, **FAST)
+    assert isinstance(est, BaseEstimator), sklearn.__version__
+    c = clone(est)
+    assert c.get_params() == est.get_params() and c is not est
+    # lambda_ is a parameter, not fitted state.
+    with pytest.raises(sklearn.exceptions.NotFittedError):
+        check_is_fitted(est)
+    with pytest.raises(sklearn.exceptions.NotFittedError):
+        est.transform(np.zeros((2, 8)))
+    est.fit(blobs(200)[0])
+    check_is_fitted(est)
