@@ -39,6 +39,21 @@ pub fn grid_h(dim: usize) -> f64 {
     }
 }
 
+/// Cap on the repulsion grid's interior nodes per side for dimension
+/// `dim`: beyond it the spacing grows with the extent instead of the node
+/// count, so time and memory per iteration stay bounded whatever the
+/// embedding does (about 0.4 GB of grid in 2D, 0.7 GB in 3D). Set where
+/// real runs do not reach it: Fashion-MNIST 70k ends at about 490 nodes
+/// per side in 2D and 154 in 3D; a coarser 3D grid costs KL
+/// (docs/algorithm.md, "Grid cap").
+pub fn grid_max(dim: usize) -> usize {
+    match dim {
+        1 => 1 << 16,
+        2 => 2048,
+        _ => 160,
+    }
+}
+
 /// Placing new points (SPEC §12): perplexity and neighbours per new point.
 pub const PLACE_PERPLEXITY: f64 = 5.0;
 pub const PLACE_K: usize = 25;

@@ -47,6 +47,10 @@ crate::util::settings! {
         repulsion: RepulsionKind,
         /// Grid spacing in (0, 10]; `None` = [`defaults::grid_h`].
         grid_h: Option<f64>,
+        /// Cap on the grid's interior nodes per side, at least 16; `None` =
+        /// [`defaults::grid_max`]. Beyond it the spacing grows with the
+        /// embedding's extent, bounding the cost and memory per iteration.
+        grid_max: Option<usize>,
         /// Vertex ordering for the attraction.
         order: VertexOrder,
         /// Layout of the sparse attraction.
@@ -72,6 +76,7 @@ impl Default for Embedder {
             seed: defaults::SEED,
             repulsion: RepulsionKind::Auto,
             grid_h: None,
+            grid_max: None,
             order: VertexOrder::default(),
             attraction: AttractionKind::default(),
             fft: FftBackend::default(),
@@ -113,6 +118,7 @@ impl Embedder {
             seed: self.seed,
             repulsion,
             grid_h: self.grid_h.unwrap_or(defaults::grid_h(self.dim)),
+            grid_max: self.grid_max.unwrap_or(defaults::grid_max(self.dim)),
             order: self.order,
             attraction: self.attraction,
             block_size: match self.attraction {
@@ -154,6 +160,17 @@ impl Embedder {
         if let Some(h) = self.grid_h {
             if !(h.is_finite() && h > 0.0 && h <= 10.0) {
                 return bad("grid_h", format!("must be in (0, 10], got {h}"));
+            }
+        }
+        if let Some(m) = self.grid_max {
+            if m < crate::repulse::MIN_GRID {
+                return bad(
+                    "grid_max",
+                    format!(
+                        "must be at least {} nodes per side, got {m}",
+                        crate::repulse::MIN_GRID
+                    ),
+                );
             }
         }
         for (name, m) in [

@@ -5,12 +5,22 @@ use crate::error::{Error, Result};
 use crate::repulse::grid_shape;
 use crate::repulse::RepulsionKind;
 
+/// What a run is expected to need, and the most it can need.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Estimate {
+    /// With the grid at a typical converged extent (c_d · N^(1/d),
+    /// measured on clustered embeddings).
+    pub typical: u64,
+    /// With the grid at its cap: a bound for the whole run, whatever the
+    /// embedding's extent.
+    pub most: u64,
+}
+
 /// Bytes a run of `n` vertices with `nnz` symmetric entries needs in `d`
 /// dimensions: graph copies (input, permuted, ordering adjacency, blocks),
-/// per-vertex vectors, and for the grid repulsion the grid at a typical
-/// converged extent (c_d · N^(1/d), measured on clustered embeddings), with
-/// the cached kernel transform and the two work grids of the convolution
-/// (none of it depends on the thread count).
+/// per-vertex vectors, and for the grid repulsion the grid with the cached
+/// kernel transform and the two work grids of the convolution (none of it
+/// depends on the thread count).
 /// Deliberately generous (×1.25): refusing a run that would have fitted is
 /// cheaper than losing one that would not.
 pub fn estimate_embedding(
@@ -19,22 +29,19 @@ pub fn estimate_embedding(
     d: usize,
     repulsion: RepulsionKind,
     grid_h: f64,
-) -> u64 {
+    grid_max: usize,
+) -> Estimate {
     let (n64, nnz64, d64) = (n as u64, nnz as u64, d as u64);
     // Plus the compressed sparse blocks: one triangle (10 B a pair, 5 B an
     // entry), coefficients of the off-diagonal pairs (at most 4 B an entry)
     // and the sort buffer of the build (8 B an entry, freed after).
     let graph = 3 * nnz64 * 12 + 4 * (n64 + 1) * 8 + 2 * nnz64 * 4 + nnz64 * 17;
     let vectors = n64 * d64 * 8 * 8 + n64 * (16 + 32 * d64);
-    let grid = if repulsion.resolve(n) == RepulsionKind::Exact {
-        0
-    } else {
-        let c = match d {
-            1 => 2.0 * (n as f64).sqrt(),
-            2 => 1.3 * (n as f64).sqrt(),
-            _ => 4.5 * (n as f64).cbrt(),
-        };
-        let m = grid_shape(c.max(1.0), grid_h, d).m as u64;
+    let grid = |extent: f64| {
+        if repulsion.resolve(n) == RepulsionKind::Exact {
+            return 0;
+        }
+        let m = grid_shape(extent, grid_h, d, grid_max).m as u64;
         let total = m.saturating_pow(d as u32);
         let ne = (m + 1).saturating_pow(d as u32);
         let pats = 1u64 << d;
@@ -45,7 +52,16 @@ pub fn estimate_embedding(
             .saturating_mul(8 * pats + 16 * (d64 + 1))
             .saturating_add(ne.saturating_mul(20))
     };
-    (graph + vectors).saturating_add(grid).saturating_mul(5) / 4
+    let c = match d {
+        1 => 2.0 * (n as f64).sqrt(),
+        2 => 1.3 * (n as f64).sqrt(),
+        _ => 4.5 * (n as f64).cbrt(),
+    };
+    let total = |g: u64| (graph + vectors).saturating_add(g).saturating_mul(5) / 4;
+    Estimate {
+        typical: total(grid(c.max(1.0))),
+        most: total(grid(f64::INFINITY)),
+    }
 }
 
 /// Bytes the points-to-graph stage needs: the points (f64 and an f32

@@ -331,6 +331,7 @@ impl Model {
             "seed": e.seed,
             "repulsion": e.repulsion.to_string(),
             "grid_h": e.grid_h,
+            "grid_max": e.grid_max,
             "order": e.order.to_string(),
             "attraction": e.attraction.to_string(),
             "fft": e.fft.to_string(),
@@ -578,6 +579,15 @@ impl Fields<'_> {
             Value::Null => None,
             v => Some(v.as_f64().ok_or_else(|| self.bad("grid_h", "a number"))?),
         };
+        // Absent from files written before the grid cap: the default.
+        let grid_max = match &self.p["grid_max"] {
+            Value::Null => None,
+            v => Some(
+                v.as_u64()
+                    .ok_or_else(|| self.bad("grid_max", "a whole number"))?
+                    as usize,
+            ),
+        };
         Ok(Embedder::new(self.uint("dim")? as usize)
             .max_iter(self.uint("max_iter")? as usize)
             .early_iter(self.uint("early_iter")? as usize)
@@ -589,6 +599,7 @@ impl Fields<'_> {
             .seed(self.uint("seed")?)
             .repulsion(self.parsed::<RepulsionKind>("repulsion")?)
             .grid_h(grid_h)
+            .grid_max(grid_max)
             .order(self.parsed::<VertexOrder>("order")?)
             .attraction(self.parsed::<AttractionKind>("attraction")?)
             .fft(self.parsed::<FftBackend>("fft")?)

@@ -58,6 +58,9 @@ pub struct Progress<'a> {
     pub kl: Option<f64>,
     /// Seconds since the previous evaluated cost (0 where `kl` is `None`).
     pub seconds: f64,
+    /// The repulsion grid of this iteration (None for the exact sum); its
+    /// spacing exceeds the plan's `grid_h` when the node cap binds.
+    pub grid: Option<crate::repulse::GridShape>,
     dim: usize,
     /// Coordinates after this iteration's step, working order, row-major.
     y: &'a [f64],
@@ -150,7 +153,10 @@ impl<const D: usize> Optimizer<D> {
         };
         let repulsion: Box<dyn Repulsion<D>> = match plan.repulsion {
             RepulsionKind::Exact => Box::new(ExactRepulsion::default()),
-            _ => Box::new(GridRepulsion::<D>::with_backend(plan.grid_h, plan.fft)),
+            _ => Box::new(
+                GridRepulsion::<D>::with_backend(plan.grid_h, plan.fft)
+                    .with_max_side(plan.grid_max),
+            ),
         };
         let y = match init {
             Some(y0) => {
@@ -253,6 +259,7 @@ impl<const D: usize> Optimizer<D> {
                 max_iter: end,
                 kl,
                 seconds,
+                grid: self.repulsion.grid(),
                 dim: D,
                 y: self.y.as_flattened(),
                 perm: &self.perm,

@@ -157,7 +157,12 @@ impl<'r, const D: usize> Field<'r, D> {
             centre[a] = 0.5 * (lo[a] + hi[a]);
             lo[a] -= margin;
         }
-        let shape = grid_shape(span + 2.0 * margin, h_target, D);
+        let shape = grid_shape(
+            span + 2.0 * margin,
+            h_target,
+            D,
+            crate::defaults::grid_max(D),
+        );
         let (m, h) = (shape.m, shape.h);
         let nch = Self::NCH;
         let mut q = vec![0.0; m.pow(D as u32) * nch];

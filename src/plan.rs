@@ -88,6 +88,8 @@ pub struct Plan {
     pub repulsion: RepulsionKind,
     /// Target grid spacing (used by the grid engine).
     pub grid_h: f64,
+    /// Cap on the grid's interior nodes per side (beyond it h* grows).
+    pub grid_max: usize,
     pub order: VertexOrder,
     pub attraction: AttractionKind,
     /// The CSB block size β (CSB attraction only).
@@ -99,7 +101,14 @@ pub struct Plan {
 impl Plan {
     /// Bytes the run is estimated to need for a graph with `nnz` stored
     /// entries (see [`crate::memory::estimate_embedding`]).
-    pub fn memory_estimate(&self, nnz: usize) -> u64 {
-        crate::memory::estimate_embedding(self.n, nnz, self.dim, self.repulsion, self.grid_h)
+    pub fn memory_estimate(&self, nnz: usize) -> crate::memory::Estimate {
+        crate::memory::estimate_embedding(
+            self.n,
+            nnz,
+            self.dim,
+            self.repulsion,
+            self.grid_h,
+            self.grid_max,
+        )
     }
 }

@@ -386,3 +386,93 @@ fn pbmc_graph_embeds() {
         .unwrap();
     assert!(kl.is_finite() && kl > 0.0 && kl < 4.0, "final KL {kl}");
 }
+
+/// Runs the binary in `dir` under a shell's address-space limit (KiB).
+fn run_limited(args: &[&str], dir: &Path, kib: u64) -> std::process::Output {
+    std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("ulimit -v {kib} && exec \"$0\" \"$@\""))
+        .arg(common::bin())
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("run sgtsne under sh")
+}
+
+/// A start spanning ±10,000 once needed a 5 GB grid; the grid cap keeps
+/// the whole run small, and the coarsening is said once.
+#[test]
+fn a_wide_start_stays_within_memory_and_is_said_once() {
+    let d = tempfile::tempdir().unwrap();
+    let n = 1001u32;
+    let coo = sgtsne::sparse::Coo {
+        n: n as usize,
+        rows: (0..n).map(|j| (j + 1) % n).collect(),
+        cols: (0..n).collect(),
+        vals: vec![1.0; n as usize],
+    };
+    common::write_mtx(&d.path().join("ring.mtx"), &coo);
+    for dim in ["2", "3"] {
+        let init: String = (0..n)
+            .map(|i| {
+                let t = i as f64 / n as f64 * std::f64::consts::TAU;
+                let row = [1e4 * t.cos(), 1e4 * t.sin(), 1e4 * (2.0 * t).sin()];
+                let k = dim.parse::<usize>().unwrap();
+                row[..k].iter().map(|v| format!("{v} ")).collect::<String>() + "\n"
+            })
+            .collect();
+        std::fs::write(d.path().join("init.txt"), init).unwrap();
+        let o = run_limited(
+            &[
+                "ring.mtx", "--dim", dim, "--init", "init.txt", "-m", "5", "-e", "2", "-o",
+                "out.txt",
+            ],
+            d.path(),
+            1_500_000,
+        );
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(o.status.success(), "dim {dim}: {err}");
+        assert_eq!(
+            err.matches("the spacing now grows").count(),
+            1,
+            "dim {dim}: {err}"
+        );
+        let rows = read_embedding(&d.path().join("out.txt"));
+        assert!(rows.iter().flatten().all(|v| v.is_finite()));
+    }
+}
+
+/// A --max-memory too small for the default cap lowers the cap rather
+/// than refusing, and says so; the run stays under that limit.
+#[test]
+fn max_memory_lowers_the_grid_cap() {
+    let d = tempfile::tempdir().unwrap();
+    let g = example();
+    let o = run_limited(
+        &[
+            g.to_str().unwrap(),
+            "--dim",
+            "3",
+            "-m",
+            "50",
+            "--max-memory",
+            "150MB",
+            "-o",
+            "o.txt",
+        ],
+        d.path(),
+        600_000,
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    assert!(
+        err.contains("--max-memory holds a repulsion grid of at most"),
+        "{err}"
+    );
+    let free = run(
+        &[g.to_str().unwrap(), "--dim", "3", "-m", "50", "-o", "p.txt"],
+        d.path(),
+    );
+    assert!(free.status.success());
+    assert!(!String::from_utf8_lossy(&free.stderr).contains("holds a repulsion grid"));
+}

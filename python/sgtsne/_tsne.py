@@ -265,6 +265,10 @@ class TSNE(_Base):
     grid_h : float or None, default=None
         Grid spacing of the repulsion, in (0, 10]; None = 0.5 / 0.7 / 1.2
         for 1 / 2 / 3 dimensions.
+    grid_max : int or None, default=None
+        Cap on the grid's nodes per side (at least 16); None = 65536 / 2048
+        / 160 for 1 / 2 / 3 dimensions. A wider embedding gets a coarser
+        grid, so time and memory per iteration stay bounded.
     momentum, final_momentum : float, default=0.5, 0.8
         Momentum during and after early exaggeration.
     order : {"metis", "rcm", "none"}, default="metis"
@@ -311,6 +315,7 @@ class TSNE(_Base):
         pca: int = _D["pca"],
         repulsion: str = "auto",
         grid_h: Optional[float] = None,
+        grid_max: Optional[int] = None,
         momentum: float = _D["momentum"],
         final_momentum: float = _D["final_momentum"],
         order: str = "metis",
@@ -331,6 +336,7 @@ class TSNE(_Base):
         self.pca = pca
         self.repulsion = repulsion
         self.grid_h = grid_h
+        self.grid_max = grid_max
         self.momentum = momentum
         self.final_momentum = final_momentum
         self.order = order
@@ -364,6 +370,7 @@ class TSNE(_Base):
             "pca": int(self.pca),
             "repulsion": self.repulsion,
             "grid_h": self.grid_h,
+            "grid_max": self.grid_max,
             "momentum": self.momentum,
             "final_momentum": self.final_momentum,
             "order": self.order,
@@ -587,6 +594,7 @@ class TSNE(_Base):
             early_iter=p["early_iter"],
             random_state=p["seed"],
             grid_h=p["grid_h"],
+            grid_max=p["grid_max"],
             momentum=p["momentum"],
             final_momentum=p["final_momentum"],
             lambda_=p.get("lambda", _D["lambda"]),

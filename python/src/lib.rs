@@ -272,6 +272,9 @@ fn embedder(p: &Bound<'_, PyDict>) -> PyResult<Embedder> {
     if let Some(v) = get::<f64>(p, "grid_h")? {
         e = e.grid_h(Some(v));
     }
+    if let Some(v) = get::<usize>(p, "grid_max")? {
+        e = e.grid_max(Some(v));
+    }
     match p.get_item("eta")? {
         Some(v) if v.extract::<String>().is_ok() => {
             e = e.eta(parsed::<Eta>(p, "eta")?.unwrap_or(Eta::Auto))
@@ -566,6 +569,7 @@ impl PyModel {
         d.set_item("final_momentum", p.final_momentum)?;
         d.set_item("seed", p.seed)?;
         d.set_item("grid_h", p.grid_h)?;
+        d.set_item("grid_max", p.grid_max)?;
         if let Source::Graph { lambda } = self.inner.source() {
             d.set_item("lambda", *lambda)?;
         }

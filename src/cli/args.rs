@@ -139,6 +139,13 @@ pub struct Args {
     #[arg(long, allow_negative_numbers = true)]
     pub grid_h: Option<f64>,
 
+    /// Cap on the grid's nodes per side (at least 16; default 65536 / 512 /
+    /// 72 for d = 1 / 2 / 3). An embedding wider than cap x grid-h gets a
+    /// coarser spacing instead of a bigger grid, so time and memory per
+    /// iteration stay bounded
+    #[arg(long, value_name = "NODES")]
+    pub grid_max: Option<usize>,
+
     /// Vertex ordering for the sparse attraction: metis, rcm or none
     #[arg(long, default_value_t = VertexOrder::default())]
     pub order: VertexOrder,
@@ -371,6 +378,7 @@ impl Args {
             .seed(self.seed)
             .repulsion(self.repulsion)
             .grid_h(self.grid_h)
+            .grid_max(self.grid_max)
             .order(self.order)
             .attraction(self.attraction);
         if let Some(v) = std::env::var_os("SGTSNE_FFT") {

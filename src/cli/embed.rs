@@ -18,7 +18,7 @@ use super::report::Reporter;
 /// given on the command line, if any.
 pub fn run(args: &Args, point_flag: Option<&str>) -> Result<()> {
     let t0 = Instant::now();
-    let embedder = args.embedder()?;
+    let mut embedder = args.embedder()?;
     sgtsne::graph::check_lambda(args.lambda)?;
     let aff = args.points.affinities(args.seed)?;
     let format = input::input_format(&args.input, &args.points)?;
@@ -35,7 +35,17 @@ pub fn run(args: &Args, point_flag: Option<&str>) -> Result<()> {
         keep: args.save.is_some(),
     };
     let (graph, source) = input::read_graph(&args.input, format, args.lambda, &aff, &o)?;
-    let plan = embedder.plan(graph.n())?;
+    let mut plan = embedder.plan(graph.n())?;
+    if let Some(side) = input::grid_side_within(&plan, graph.nnz(), o.cap) {
+        embedder = embedder.grid_max(Some(side));
+        plan = embedder.plan(graph.n())?;
+        if !args.quiet {
+            eprintln!(
+                "note: {} holds a repulsion grid of at most {side} nodes per side; an embedding wider than that gets a coarser grid",
+                o.cap.map_or("the memory", |c| c.1)
+            );
+        }
+    }
     let need = plan.memory_estimate(graph.nnz());
     let what = format!(
         "embedding {} vertices ({} entries) in {}D",
@@ -43,7 +53,7 @@ pub fn run(args: &Args, point_flag: Option<&str>) -> Result<()> {
         graph.nnz(),
         plan.dim
     );
-    input::check_memory(need, o.cap, &what)?;
+    input::check_memory(need.most, o.cap, &what)?;
     let labels = match &args.labels {
         Some(p) => Some(read_labels(p, plan.n)?),
         None => None,

@@ -39,6 +39,34 @@ pub fn check_memory(need: u64, cap: Cap, what: &str) -> Result<()> {
     Ok(())
 }
 
+/// When the grid at its cap would not fit under `cap` with the rest of the
+/// run, the largest cap that does (at least the grid's minimum; if even
+/// that does not fit, `check_memory` refuses the run).
+pub fn grid_side_within(plan: &sgtsne::Plan, nnz: usize, cap: Cap) -> Option<usize> {
+    let (cap, _) = cap?;
+    let fits = |side: usize| {
+        let mut p = plan.clone();
+        p.grid_max = side;
+        p.memory_estimate(nnz).most <= cap
+    };
+    if fits(plan.grid_max) {
+        return None;
+    }
+    let (mut lo, mut hi) = (sgtsne::repulse::MIN_GRID, plan.grid_max);
+    if !fits(lo) {
+        return None;
+    }
+    while hi - lo > 1 {
+        let mid = lo + (hi - lo) / 2;
+        if fits(mid) {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    Some(lo)
+}
+
 /// The input's format: the flag, else by name, else by content.
 pub fn input_format(path: &Path, opts: &PointsOpts) -> Result<InputFormat> {
     Ok(match opts.input_format {

@@ -10,6 +10,8 @@ use sgtsne::{Plan, Progress};
 pub struct Reporter {
     quiet: bool,
     bar: Option<indicatif::ProgressBar>,
+    /// Whether the grid cap's note has been shown.
+    capped: std::cell::Cell<bool>,
 }
 
 impl Reporter {
@@ -25,20 +27,25 @@ impl Reporter {
             );
             b
         });
-        Reporter { quiet, bar }
+        Reporter {
+            quiet,
+            bar,
+            capped: std::cell::Cell::new(false),
+        }
     }
 
     /// The banner before the run.
-    pub fn start(&self, plan: &Plan, need: u64) {
+    pub fn start(&self, plan: &Plan, need: sgtsne::memory::Estimate) {
         if !self.quiet {
             eprintln!(
-                "embedding {} vertices in {}D: {} iterations, eta {}, repulsion {:?}, memory estimate {}",
+                "embedding {} vertices in {}D: {} iterations, eta {}, repulsion {:?}, memory estimate {} (at most {})",
                 plan.n,
                 plan.dim,
                 plan.max_iter,
                 plan.eta,
                 plan.repulsion,
-                sgtsne::memory::human(need)
+                sgtsne::memory::human(need.typical),
+                sgtsne::memory::human(need.most)
             );
         }
     }
@@ -47,6 +54,15 @@ impl Reporter {
     pub fn progress(&self, p: &Progress) -> ControlFlow<()> {
         if self.quiet {
             return ControlFlow::Continue(());
+        }
+        if let Some(g) = p.grid.filter(|g| g.capped && !self.capped.get()) {
+            self.capped.set(true);
+            self.say(&format!(
+                "note: from iteration {} the embedding is wider than the grid's {} nodes per side at the set spacing; the spacing now grows with it (h = {:.2}), bounding time and memory per iteration (--grid-max raises the cap)",
+                p.iter,
+                g.m - 2,
+                g.h
+            ));
         }
         if let Some(b) = &self.bar {
             if let Some(kl) = p.kl {
@@ -63,6 +79,13 @@ impl Reporter {
             );
         }
         ControlFlow::Continue(())
+    }
+
+    fn say(&self, line: &str) {
+        match &self.bar {
+            Some(b) => b.println(line),
+            None => eprintln!("{line}"),
+        }
     }
 
     /// Clears the bar.

@@ -30,20 +30,28 @@ pub struct GridShape {
     pub m: usize,
     /// Spacing h* in embedding units.
     pub h: f64,
+    /// Whether the node cap bound, so h* exceeds the target spacing.
+    pub capped: bool,
 }
 
 /// Grid for an embedding of extent `e` and target spacing `h`: interior
-/// n = max(⌈e/h⌉, MIN_GRID) points, plus a ghost node each side, rounded up to
-/// the size whose transforms are fastest in `dim` dimensions
-/// ([`fft_size`](super::interp::fft_size)); the spacing h* = e / (n − 1) ≤ h.
-pub fn grid_shape(e: f64, h: f64, dim: usize) -> GridShape {
-    let n0 = ((e / h).ceil() as usize).max(MIN_GRID);
+/// n = max(⌈e/h⌉, MIN_GRID) points, at most `max_side` (the cap; at least
+/// MIN_GRID), plus a ghost node each side, rounded up to the size whose
+/// transforms are fastest in `dim` dimensions
+/// ([`fft_size`](super::interp::fft_size)). The spacing h* = e / (n − 1)
+/// is at most h unless the cap binds; then it grows with the extent and
+/// the grid's size, cost and memory stay bounded.
+pub fn grid_shape(e: f64, h: f64, dim: usize, max_side: usize) -> GridShape {
+    // f64 → usize saturates, so a huge or infinite extent is just capped.
+    let wanted = (e / h).ceil() as usize;
+    let n0 = wanted.clamp(MIN_GRID, max_side.max(MIN_GRID));
     let m = fft_size(n0 + 2, dim);
     let n = m - 2;
     let e = if e > 0.0 { e } else { 1e-12 };
     GridShape {
         m,
         h: e / (n - 1) as f64,
+        capped: wanted > n0,
     }
 }
 
@@ -59,6 +67,8 @@ pub struct PhaseTimes {
 /// The grid repulsion engine; buffers grow to the largest grid seen and are reused.
 pub struct GridRepulsion<const D: usize> {
     h: f64,
+    /// Cap on the interior nodes per side (see [`grid_shape`]).
+    max_side: usize,
     conv: Convolver<D>,
     /// Per point (working order): linear cell id.
     cell: Vec<u32>,
@@ -88,6 +98,7 @@ impl<const D: usize> GridRepulsion<D> {
     pub fn with_backend(h: f64, backend: super::FftBackend) -> Self {
         GridRepulsion {
             h,
+            max_side: usize::MAX,
             conv: Convolver::with_backend(backend),
             cell: Vec::new(),
             order: Vec::new(),
@@ -105,6 +116,14 @@ impl<const D: usize> GridRepulsion<D> {
     }
 }
 
+impl<const D: usize> GridRepulsion<D> {
+    /// Caps the grid at `max_side` interior nodes per side.
+    pub fn with_max_side(mut self, max_side: usize) -> Self {
+        self.max_side = max_side;
+        self
+    }
+}
+
 fn resize<T: Clone>(v: &mut Vec<T>, n: usize, x: T) {
     if v.len() != n {
         v.resize(n, x);
@@ -112,6 +131,10 @@ fn resize<T: Clone>(v: &mut Vec<T>, n: usize, x: T) {
 }
 
 impl<const D: usize> Repulsion<D> for GridRepulsion<D> {
+    fn grid(&self) -> Option<GridShape> {
+        self.last_shape
+    }
+
     fn compute(&mut self, y: &[[f64; D]], out: &mut [[f64; D]]) -> f64 {
         let n = y.len();
         let nch = D + 1;
@@ -143,8 +166,8 @@ impl<const D: usize> Repulsion<D> for GridRepulsion<D> {
                 },
             );
         let e = (0..D).map(|k| hi[k] - lo[k]).fold(0.0, f64::max);
-        let shape = grid_shape(e, self.h, D);
-        let GridShape { m, h } = shape;
+        let shape = grid_shape(e, self.h, D, self.max_side);
+        let GridShape { m, h, .. } = shape;
         self.last_shape = Some(shape);
         let total = m.pow(D as u32);
         let inv_h = 1.0 / h;
