@@ -82,10 +82,30 @@ pub fn run(args: &Args, point_flag: Option<&str>) -> Result<()> {
     Ok(())
 }
 
-/// Every output's directory is writable before any work starts.
+/// Before any work: no output is an input or another output, and every
+/// output's directory is writable.
 fn check_outputs(args: &Args) -> Result<()> {
-    output::check_writable(&args.output)?;
-    for p in [&args.plot, &args.html, &args.save].into_iter().flatten() {
+    let mut outputs = vec![("-o", args.output.as_path())];
+    for (flag, p) in [
+        ("--plot", &args.plot),
+        ("--html", &args.html),
+        ("--save", &args.save),
+    ] {
+        if let Some(p) = p {
+            outputs.push((flag, p.as_path()));
+        }
+    }
+    let mut inputs = vec![("the input", args.input.as_path())];
+    for (flag, p) in [
+        ("the --labels file", &args.labels),
+        ("the --init file", &args.init),
+    ] {
+        if let Some(p) = p {
+            inputs.push((flag, p.as_path()));
+        }
+    }
+    output::check_distinct(&outputs, &inputs)?;
+    for (_, p) in outputs {
         output::check_writable(p)?;
     }
     Ok(())

@@ -20,6 +20,7 @@ pub fn run(a: &GraphArgs) -> Result<()> {
             a.input.display()
         );
     }
+    output::check_distinct(&[("-o", &a.output)], &[("the input", &a.input)])?;
     output::check_writable(&a.output)?;
     let o = input::Opts {
         quiet: a.run.quiet,

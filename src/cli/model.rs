@@ -15,6 +15,10 @@ use super::report::Reporter;
 pub fn transform(a: &TransformArgs) -> Result<()> {
     let t0 = Instant::now();
     let placement = a.placement()?;
+    output::check_distinct(
+        &[("-o", &a.output)],
+        &[("the model", &a.model), ("the input", &a.input)],
+    )?;
     output::check_writable(&a.output)?;
     let model = Model::load(&a.model)?;
     let loaded = t0.elapsed().as_secs_f64();
@@ -51,8 +55,12 @@ pub fn transform(a: &TransformArgs) -> Result<()> {
 
 pub fn resume(a: &ResumeArgs) -> Result<()> {
     let t0 = Instant::now();
-    output::check_writable(&a.output)?;
+    let mut outputs = vec![("-o", a.output.as_path())];
     if let Some(p) = &a.save {
+        outputs.push(("--save", p.as_path()));
+    }
+    output::check_distinct(&outputs, &[("the model", &a.model)])?;
+    for (_, p) in outputs {
         output::check_writable(p)?;
     }
     let model = Model::load(&a.model)?;

@@ -137,14 +137,29 @@ pub fn write_atomic(
             .and_then(|_| lock.flush())
             .map_err(|e| Error::io("<stdout>", e));
     }
-    let tmp = temp_path(path);
+    // A device, FIFO or socket is written through: renaming a temporary
+    // over it would replace it with a regular file.
+    if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
+        let result = std::fs::OpenOptions::new()
+            .write(true)
+            .open(path)
+            .and_then(|f| {
+                let mut bw = BufWriter::with_capacity(1 << 16, f);
+                fill(&mut bw)?;
+                bw.flush()
+            });
+        return result.map_err(|e| Error::io(path, e));
+    }
+    // A symlink keeps pointing where it did: its target is replaced.
+    let target = link_target(path);
+    let tmp = temp_path(&target);
     let result = (|| -> std::io::Result<()> {
         let f = File::create(&tmp)?;
         let mut bw = BufWriter::with_capacity(1 << 16, f);
         fill(&mut bw)?;
         let f = bw.into_inner().map_err(|e| e.into_error())?;
         f.sync_all()?;
-        std::fs::rename(&tmp, path)
+        std::fs::rename(&tmp, &target)
     })();
     if let Err(e) = result {
         let _ = std::fs::remove_file(&tmp);
@@ -153,16 +168,105 @@ pub fn write_atomic(
     Ok(())
 }
 
+/// The file a path's symlinks lead to (the path itself when it is not a
+/// link; a dangling link's target, to be created).
+fn link_target(path: &Path) -> PathBuf {
+    let mut p = path.to_path_buf();
+    // A bounded walk: a link loop ends as the path it reached.
+    for _ in 0..40 {
+        match std::fs::symlink_metadata(&p) {
+            Ok(m) if m.file_type().is_symlink() => match std::fs::read_link(&p) {
+                Ok(t) if t.is_absolute() => p = t,
+                Ok(t) => p = p.parent().unwrap_or(Path::new("")).join(t),
+                Err(_) => break,
+            },
+            _ => break,
+        }
+    }
+    p
+}
+
+/// The temporary name beside `path`: `.NAME.tmp-PID`, with NAME shortened
+/// so the whole stays within the usual 255-byte name limit.
 fn temp_path(path: &Path) -> PathBuf {
     let name = path
         .file_name()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| "out".into());
-    let tmp = format!(".{}.tmp-{}", name, std::process::id());
+    let mut cut = name.len().min(200);
+    while !name.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    let tmp = format!(".{}.tmp-{}", &name[..cut], std::process::id());
     match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.join(tmp),
         _ => PathBuf::from(tmp),
     }
+}
+
+/// What a path names, to tell when two paths are the same file: its
+/// device and inode when it exists (through symlinks), else its
+/// directory's canonical path and its name; standard output for `-`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum FileId {
+    Stdout,
+    Inode(u64, u64),
+    New(PathBuf, std::ffi::OsString),
+}
+
+fn file_id(path: &Path) -> Option<FileId> {
+    if path == Path::new("-") {
+        return Some(FileId::Stdout);
+    }
+    #[cfg(unix)]
+    if let Ok(m) = std::fs::metadata(path) {
+        use std::os::unix::fs::MetadataExt;
+        return Some(FileId::Inode(m.dev(), m.ino()));
+    }
+    let target = link_target(path);
+    let dir = match target.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    Some(FileId::New(
+        std::fs::canonicalize(dir).ok()?,
+        target.file_name()?.to_owned(),
+    ))
+}
+
+/// Refuses, before any work, an output that is one of the inputs or
+/// another output (the same file by device and inode, whatever the
+/// spelling, symlinks included). Each path comes with the name of its
+/// role, e.g. `("-o", out)`, `("the input", graph)`.
+pub fn check_distinct(outputs: &[(&str, &Path)], inputs: &[(&str, &Path)]) -> Result<()> {
+    let ids: Vec<_> = outputs.iter().map(|(_, p)| file_id(p)).collect();
+    for (i, (role, path)) in outputs.iter().enumerate() {
+        let Some(id) = &ids[i] else { continue };
+        for (in_role, in_path) in inputs {
+            if *id != FileId::Stdout && file_id(in_path).as_ref() == Some(id) {
+                return Err(Error::Input(format!(
+                    "{role} {} is {in_role} {}: refusing to overwrite it",
+                    path.display(),
+                    in_path.display()
+                )));
+            }
+        }
+        for (j, (other, other_path)) in outputs.iter().enumerate().skip(i + 1) {
+            if ids[j].as_ref() == Some(id) && *id == FileId::Stdout {
+                return Err(Error::Input(format!(
+                    "{role} and {other} both write to standard output ('-'); at most one output can"
+                )));
+            }
+            if ids[j].as_ref() == Some(id) {
+                return Err(Error::Input(format!(
+                    "{role} {} and {other} {} are the same file; give each output its own path",
+                    path.display(),
+                    other_path.display()
+                )));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Writes an embedding (original vertex order) to `path` in `format`.
@@ -182,7 +286,12 @@ pub fn check_writable(path: &Path) -> Result<()> {
             std::io::Error::other("is a directory, not a file"),
         ));
     }
-    let probe = temp_path(path);
+    if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
+        // A device or FIFO is written through; opening a FIFO to probe it
+        // would wait for a reader.
+        return Ok(());
+    }
+    let probe = temp_path(&link_target(path));
     match File::create(&probe) {
         Ok(_) => {
             let _ = std::fs::remove_file(&probe);

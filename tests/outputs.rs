@@ -1,0 +1,223 @@
+//! Outputs never destroy inputs or special files (issue 15, class 2): the
+//! binary as a process under an address-space limit, real files.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn example() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("data/example-knn.mtx.gz")
+}
+
+fn run(args: &[&str], dir: &Path) -> Output {
+    Command::new("sh")
+        .arg("-c")
+        .arg("ulimit -v 2000000 && exec \"$0\" \"$@\"")
+        .arg(common::bin())
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("run sgtsne")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// A directory with the example graph as g.mtx.gz, labels, a start, points,
+/// and a saved model.
+fn setup() -> tempfile::TempDir {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    std::fs::copy(example(), p.join("g.mtx.gz")).unwrap();
+    let labels: String = (0..2000).map(|i| format!("{}\n", i % 3)).collect();
+    std::fs::write(p.join("labels.txt"), labels).unwrap();
+    let init: String = (0..2000)
+        .map(|i| format!("{} {}\n", i % 7, i % 5))
+        .collect();
+    std::fs::write(p.join("init.txt"), init).unwrap();
+    let pts: String = (0..200)
+        .map(|i| format!("{} {} {}\n", i % 7, i % 11, i % 13))
+        .collect();
+    std::fs::write(p.join("p.csv"), pts.replace(' ', ",")).unwrap();
+    let o = run(
+        &[
+            "p.csv", "-m", "20", "--save", "m.npz", "-o", "fit.txt", "-q",
+        ],
+        p,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    std::os::unix::fs::symlink("g.mtx.gz", p.join("link.mtx.gz")).unwrap();
+    d
+}
+
+fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut v: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| !p.is_symlink())
+        .map(|p| {
+            (
+                p.file_name().unwrap().to_string_lossy().into_owned(),
+                std::fs::read(&p).unwrap(),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn an_output_that_is_an_input_or_another_output_is_refused_before_any_work() {
+    let d = setup();
+    let p = d.path();
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["g.mtx.gz", "-o", "g.mtx.gz"],
+            "-o g.mtx.gz is the input g.mtx.gz",
+        ),
+        (&["g.mtx.gz", "-o", "./g.mtx.gz"], "is the input"),
+        (&["g.mtx.gz", "-o", "link.mtx.gz"], "is the input"),
+        (&["link.mtx.gz", "-o", "g.mtx.gz"], "is the input"),
+        (
+            &["g.mtx.gz", "--plot", "g.mtx.gz"],
+            "--plot g.mtx.gz is the input",
+        ),
+        (
+            &["g.mtx.gz", "--html", "g.mtx.gz"],
+            "--html g.mtx.gz is the input",
+        ),
+        (
+            &["g.mtx.gz", "--labels", "labels.txt", "-o", "labels.txt"],
+            "is the --labels file",
+        ),
+        (
+            &["g.mtx.gz", "--init", "init.txt", "-o", "init.txt"],
+            "is the --init file",
+        ),
+        (
+            &["g.mtx.gz", "-o", "a.txt", "--plot", "a.txt"],
+            "-o a.txt and --plot a.txt are the same file",
+        ),
+        (
+            &["g.mtx.gz", "-o", "a.txt", "--save", "./a.txt"],
+            "are the same file",
+        ),
+        (
+            &["g.mtx.gz", "-o", "-", "--plot", "-"],
+            "both write to standard output",
+        ),
+        (
+            &["graph", "p.csv", "-o", "p.csv"],
+            "-o p.csv is the input p.csv",
+        ),
+        (
+            &["transform", "m.npz", "p.csv", "-o", "m.npz"],
+            "-o m.npz is the model m.npz",
+        ),
+        (
+            &["transform", "m.npz", "p.csv", "-o", "p.csv"],
+            "is the input",
+        ),
+        (
+            &["resume", "m.npz", "-o", "r.txt", "--save", "m.npz"],
+            "--save m.npz is the model",
+        ),
+        (&["resume", "m.npz", "-o", "m.npz"], "is the model"),
+    ];
+    for (args, want) in cases {
+        let before = snapshot(p);
+        let o = run(args, p);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(want), "{args:?}: {err}");
+        assert!(o.stdout.is_empty(), "{args:?}: wrote to stdout");
+        assert_eq!(snapshot(p), before, "{args:?}: files changed");
+    }
+}
+
+#[test]
+fn special_files_are_written_through_and_links_kept() {
+    let d = setup();
+    let p = d.path();
+    // A FIFO stays a FIFO and its reader gets the rows.
+    assert!(Command::new("mkfifo")
+        .arg(p.join("fifo"))
+        .status()
+        .unwrap()
+        .success());
+    let fifo = p.join("fifo");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || tx.send(std::fs::read_to_string(fifo).unwrap()));
+    let o = run(&["g.mtx.gz", "-m", "10", "-o", "fifo", "-q"], p);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // Were the FIFO replaced by a file, its reader would wait forever.
+    let rows = rx
+        .recv_timeout(std::time::Duration::from_secs(20))
+        .expect("the FIFO's reader got nothing");
+    assert_eq!(rows.lines().count(), 2000);
+    use std::os::unix::fs::FileTypeExt;
+    assert!(std::fs::metadata(p.join("fifo"))
+        .unwrap()
+        .file_type()
+        .is_fifo());
+    // A symlink to a file keeps pointing at it; the file gets the rows.
+    std::fs::write(p.join("real.txt"), "old").unwrap();
+    std::os::unix::fs::symlink("real.txt", p.join("out.txt")).unwrap();
+    let o = run(&["g.mtx.gz", "-m", "10", "-o", "out.txt", "-q"], p);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(std::fs::symlink_metadata(p.join("out.txt"))
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    assert_eq!(
+        std::fs::read_to_string(p.join("real.txt"))
+            .unwrap()
+            .lines()
+            .count(),
+        2000
+    );
+    // A character device (a null device of our own, never the system's)
+    // stays a device.
+    let made = Command::new("mknod")
+        .args(["nul", "c", "1", "3"])
+        .current_dir(p)
+        .status()
+        .is_ok_and(|s| s.success());
+    if !made {
+        common::cannot_run(
+            "special_files_are_written_through_and_links_kept",
+            "mknod needs root (CAP_MKNOD) for the device case",
+        );
+        return;
+    }
+    let o = run(&["g.mtx.gz", "-m", "10", "-o", "nul", "-q"], p);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(std::fs::metadata(p.join("nul"))
+        .unwrap()
+        .file_type()
+        .is_char_device());
+}
+
+#[test]
+fn a_long_output_name_works_and_leaves_no_temporary() {
+    let d = setup();
+    let p = d.path();
+    let name = format!("{}.txt", "x".repeat(245));
+    let o = run(&["g.mtx.gz", "-m", "10", "-o", &name, "-q"], p);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        std::fs::read_to_string(p.join(&name))
+            .unwrap()
+            .lines()
+            .count(),
+        2000
+    );
+    let left: Vec<_> = std::fs::read_dir(p)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains(".tmp-"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}
