@@ -64,6 +64,18 @@ pub fn estimate_embedding(
     }
 }
 
+/// Bytes preparing a graph of `n` vertices from `nnz` triplets needs (the
+/// columns, their normalised copy and the symmetrised P with up to twice
+/// the entries), checked before any per-vertex array exists: a header's N
+/// alone can ask for gigabytes.
+pub fn estimate_prepare(n: usize, nnz: usize) -> u64 {
+    let (n, nnz) = (n as u64, nnz as u64);
+    n.saturating_mul(40)
+        .saturating_add(nnz.saturating_mul(64))
+        .saturating_mul(5)
+        / 4
+}
+
 /// Bytes the points-to-graph stage needs: the points (f64 and an f32
 /// working copy), k neighbours per point, the triplets and the prepared graph.
 pub fn estimate_points(n: usize, dims: usize, k: usize) -> u64 {

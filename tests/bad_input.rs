@@ -264,6 +264,26 @@ fn cases() -> Vec<Case> {
             &["data.dat"],
             &["data.dat", "truncated"],
         ),
+        c(
+            "data.dat header whose N·D·8 passes 2^64",
+            Some(("data.dat", {
+                let mut v = vec![0u8; 40];
+                v[0..4].copy_from_slice(&1_073_807_362i32.to_le_bytes());
+                v[4..8].copy_from_slice(&2_147_352_580i32.to_le_bytes());
+                v
+            })),
+            &["data.dat"],
+            &["data.dat", "more than 2^64"],
+        ),
+        c(
+            "size line of a billion vertices under --max-memory",
+            Some((
+                "huge.mtx",
+                mtx("%%MatrixMarket matrix coordinate real general\n1000000000 1000000000 1\n1 2 1\n"),
+            )),
+            &["huge.mtx", "--max-memory", "100MB"],
+            &["1000000000 vertices", "--max-memory"],
+        ),
         c("missing input", None, &["nothere.mtx"], &["nothere.mtx"]),
         c(
             "output directory missing",

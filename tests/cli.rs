@@ -476,3 +476,29 @@ fn max_memory_lowers_the_grid_cap() {
     assert!(free.status.success());
     assert!(!String::from_utf8_lossy(&free.stderr).contains("holds a repulsion grid"));
 }
+
+/// An absurd thread count is capped (with a note), not spent creating
+/// threads, and the result is the one any count gives.
+#[test]
+fn thread_count_is_capped() {
+    let d = tempfile::tempdir().unwrap();
+    let g = example();
+    let g = g.to_str().unwrap();
+    let many = run(&[g, "-m", "20", "-p", "100000", "-o", "a.txt"], d.path());
+    let err = String::from_utf8_lossy(&many.stderr);
+    assert!(many.status.success(), "{err}");
+    assert!(
+        err.contains("--threads 100000 is more than 4 per core"),
+        "{err}"
+    );
+    let one = run(&[g, "-m", "20", "-p", "1", "-o", "b.txt", "-q"], d.path());
+    assert!(one.status.success());
+    let quiet = run(
+        &[g, "-m", "20", "-p", "100000", "-o", "c.txt", "-q"],
+        d.path(),
+    );
+    assert!(quiet.stderr.is_empty());
+    let a = std::fs::read(d.path().join("a.txt")).unwrap();
+    assert_eq!(a, std::fs::read(d.path().join("b.txt")).unwrap());
+    assert_eq!(a, std::fs::read(d.path().join("c.txt")).unwrap());
+}

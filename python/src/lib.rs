@@ -126,14 +126,15 @@ impl Hooks {
 }
 
 /// Worker threads for `n_jobs`, scikit-learn's way: a positive count as
-/// given, -1 all cores, -2 all but one, and so on.
+/// given (at most 4 per core, as the command line), -1 all cores, -2 all
+/// but one, and so on.
 fn threads(n_jobs: i64) -> PyResult<usize> {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as i64;
     match n_jobs {
         0 => Err(PyValueError::new_err(
             "invalid n_jobs: must be a positive count or negative (-1 = all cores), got 0",
         )),
-        n if n > 0 => Ok(n as usize),
+        n if n > 0 => Ok(n.min(4 * cores) as usize),
         n => Ok((cores + 1 + n).max(1) as usize),
     }
 }

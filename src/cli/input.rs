@@ -163,6 +163,17 @@ pub fn read_graph(
 ) -> Result<(StochasticGraph, Option<Source>)> {
     let (what, coo, source) = if format == InputFormat::Mtx {
         let coo = sgtsne::io::mtx::read_matrix_market(path)?;
+        let what = format!(
+            "the graph of {} vertices ({} entries) in {}",
+            coo.n,
+            coo.vals.len(),
+            path.display()
+        );
+        check_memory(
+            memory::estimate_prepare(coo.n, coo.vals.len()),
+            o.cap,
+            &what,
+        )?;
         let source = o.keep.then_some(Source::Graph { lambda });
         (format!("read {}", path.display()), coo, source)
     } else {

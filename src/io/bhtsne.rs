@@ -55,14 +55,18 @@ pub fn parse_data_dat(bytes: &[u8], path: &Path) -> Result<BhTsneJob> {
             "header says N = {n} points of D = {d} dimensions; both must be positive"
         )));
     }
-    let data = (n as u64) * (d as u64) * 8;
-    let seed_bytes = match len.checked_sub(HEADER_BYTES + data) {
+    // Checked: N·D·8 of two positive i32s can pass 2^64.
+    let total = (n as u64)
+        .checked_mul(d as u64)
+        .and_then(|v| v.checked_mul(8))
+        .and_then(|v| v.checked_add(HEADER_BYTES));
+    let seed_bytes = match total.and_then(|t| len.checked_sub(t)) {
         Some(0) => 0,
         Some(4) => 4,
         _ => {
             return Err(bad(format!(
                 "header says {n} x {d} doubles ({} bytes with the header), but the file has {len} bytes (truncated or inconsistent)",
-                HEADER_BYTES + data
+                total.map_or("more than 2^64".into(), |t| t.to_string())
             )))
         }
     };
