@@ -198,7 +198,20 @@ impl Embedder {
     /// starting from `init` (n × dim coordinates, row-major, in input
     /// vertex order) or, when `None`, from the seeded random start.
     pub fn session(&self, graph: &StochasticGraph, init: Option<&[f64]>) -> Result<Session> {
-        Session::new(self.plan(graph.n())?, graph, init)
+        let plan = self.plan(graph.n())?;
+        if graph.n() < 2 {
+            return Err(Error::Input(format!(
+                "need at least 2 vertices, found {}",
+                graph.n()
+            )));
+        }
+        if graph.nnz() == 0 {
+            return Err(Error::Input(format!(
+                "the graph's {} vertices have no edges between them (self-loops do not count): nothing to embed",
+                graph.n()
+            )));
+        }
+        Session::new(plan, graph, init)
     }
 
     /// Runs `max_iter` iterations from the random start and returns the result.

@@ -284,6 +284,21 @@ fn cases() -> Vec<Case> {
             &["huge.mtx", "--max-memory", "100MB"],
             &["1000000000 vertices", "--max-memory"],
         ),
+        c(
+            "one vertex",
+            Some(("one.mtx", mtx("%%MatrixMarket matrix coordinate real general\n1 1 1\n1 1 1\n"))),
+            &["one.mtx"],
+            &["need at least 2 vertices, found 1"],
+        ),
+        c(
+            "no edges, only self-loops",
+            Some((
+                "loops.mtx",
+                mtx("%%MatrixMarket matrix coordinate real general\n3 3 2\n1 1 1\n2 2 5\n"),
+            )),
+            &["loops.mtx"],
+            &["3 vertices have no edges"],
+        ),
         c("missing input", None, &["nothere.mtx"], &["nothere.mtx"]),
         c(
             "output directory missing",

@@ -502,3 +502,19 @@ fn thread_count_is_capped() {
     assert_eq!(a, std::fs::read(d.path().join("b.txt")).unwrap());
     assert_eq!(a, std::fs::read(d.path().join("c.txt")).unwrap());
 }
+
+/// A Matrix Market banner makes a graph, whatever the file's name.
+#[test]
+fn a_matrix_market_file_named_txt_is_a_graph() {
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(
+        d.path().join("g.txt"),
+        "%%MatrixMarket matrix coordinate real general\n4 4 4\n2 1 1\n3 2 1\n4 3 1\n1 4 1\n",
+    )
+    .unwrap();
+    let o = run(&["g.txt", "-m", "10", "-o", "e.txt"], d.path());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    assert!(err.contains("read g.txt: 4 vertices, 4 edges"), "{err}");
+    assert_eq!(read_embedding(&d.path().join("e.txt")).len(), 4);
+}

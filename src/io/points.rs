@@ -41,19 +41,8 @@ impl InputFormat {
     /// Picks the format from the file name, or from its first bytes when
     /// the extension says nothing.
     pub fn detect(path: &Path) -> Result<InputFormat> {
-        let name = path
-            .file_name()
-            .map(|s| s.to_string_lossy().to_ascii_lowercase())
-            .unwrap_or_default();
-        let name = name.strip_suffix(".gz").unwrap_or(&name);
-        let ext = name.rsplit_once('.').map(|(_, e)| e).unwrap_or("");
-        match ext {
-            "mtx" | "mm" => return Ok(InputFormat::Mtx),
-            "npy" => return Ok(InputFormat::Npy),
-            "txt" | "csv" | "tsv" | "tab" => return Ok(InputFormat::Text),
-            "dat" => return Ok(InputFormat::BhTsne),
-            _ => {}
-        }
+        // The content first: a Matrix Market banner or an .npy magic
+        // says what the file is, whatever its name.
         let mut head = Vec::with_capacity(16);
         let mut r = super::open_maybe_gz(path)?;
         r.by_ref()
@@ -61,16 +50,28 @@ impl InputFormat {
             .read_to_end(&mut head)
             .map_err(|e| Error::io(path, e))?;
         if head.starts_with(b"%%MatrixMarket") || head.starts_with(b"%%matrixmarket") {
-            Ok(InputFormat::Mtx)
-        } else if head.starts_with(b"\x93NUMPY") {
-            Ok(InputFormat::Npy)
-        } else {
-            Err(Error::parse(
+            return Ok(InputFormat::Mtx);
+        }
+        if head.starts_with(b"\x93NUMPY") {
+            return Ok(InputFormat::Npy);
+        }
+        let name = path
+            .file_name()
+            .map(|s| s.to_string_lossy().to_ascii_lowercase())
+            .unwrap_or_default();
+        let name = name.strip_suffix(".gz").unwrap_or(&name);
+        let ext = name.rsplit_once('.').map(|(_, e)| e).unwrap_or("");
+        match ext {
+            "mtx" | "mm" => Ok(InputFormat::Mtx),
+            "npy" => Ok(InputFormat::Npy),
+            "txt" | "csv" | "tsv" | "tab" => Ok(InputFormat::Text),
+            "dat" => Ok(InputFormat::BhTsne),
+            _ => Err(Error::parse(
                 path,
                 0,
-                "cannot tell the input format from the name or the first bytes; \
+                "cannot tell the input format from the first bytes or the name; \
                  use a .mtx, .npy, .txt/.csv/.tsv or .dat name, or --input-format",
-            ))
+            )),
         }
     }
 }
