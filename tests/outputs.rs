@@ -221,3 +221,22 @@ fn a_long_output_name_works_and_leaves_no_temporary() {
         .collect();
     assert!(left.is_empty(), "{left:?}");
 }
+
+/// `-o NAME.gz` writes gzip of the format before the `.gz`.
+#[test]
+fn a_gz_output_is_compressed() {
+    use std::io::Read;
+    let d = setup();
+    let p = d.path();
+    for (plain, packed) in [("e.txt", "e.txt.gz"), ("e.csv", "e.CSV.GZ")] {
+        for out in [plain, packed] {
+            let o = run(&["g.mtx.gz", "-m", "10", "-o", out, "-q"], p);
+            assert!(o.status.success(), "{}", stderr(&o));
+        }
+        let mut text = Vec::new();
+        flate2::read::GzDecoder::new(std::fs::File::open(p.join(packed)).unwrap())
+            .read_to_end(&mut text)
+            .unwrap();
+        assert_eq!(text, std::fs::read(p.join(plain)).unwrap(), "{packed}");
+    }
+}

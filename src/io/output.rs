@@ -24,8 +24,14 @@ pub enum Format {
 }
 
 impl Format {
-    /// The format implied by a file name's extension; text when unknown.
+    /// The format implied by a file name's extension (before a `.gz`,
+    /// which compresses it); text when unknown.
     pub fn from_path(p: &Path) -> Format {
+        let p = if is_gz(p) {
+            Path::new(p.file_stem().unwrap_or_default())
+        } else {
+            p
+        };
         match p
             .extension()
             .and_then(|e| e.to_str())
@@ -269,8 +275,21 @@ pub fn check_distinct(outputs: &[(&str, &Path)], inputs: &[(&str, &Path)]) -> Re
     Ok(())
 }
 
-/// Writes an embedding (original vertex order) to `path` in `format`.
+/// Whether a path names a gzip file (`.gz`, any case).
+fn is_gz(p: &Path) -> bool {
+    p.extension().is_some_and(|e| e.eq_ignore_ascii_case("gz"))
+}
+
+/// Writes an embedding (original vertex order) to `path` in `format`,
+/// gzip-compressed when the name ends in `.gz`.
 pub fn write_embedding(path: &Path, coords: &Points, format: Format) -> Result<()> {
+    if is_gz(path) {
+        return write_atomic(path, |w| {
+            let mut gz = flate2::write::GzEncoder::new(w, flate2::Compression::default());
+            write_rows(&mut gz, coords, format)?;
+            gz.finish().map(|_| ())
+        });
+    }
     write_atomic(path, |w| write_rows(w, coords, format))
 }
 
