@@ -62,14 +62,40 @@ impl Points {
     /// copy of the neighbour searches (centring keeps ‖x‖² small, so
     /// ‖x‖² + ‖y‖² − 2x·y loses little in single precision).
     pub(crate) fn centred_f32(&self) -> Vec<f32> {
-        self.centred_f32_by(&self.mean())
+        let mean = self.mean();
+        self.centred_f32_by(&mean, self.f32_scale(&mean))
     }
 
-    /// The coordinates minus `mean` (another set's, for queries), in f32.
-    pub(crate) fn centred_f32_by(&self, mean: &[f64]) -> Vec<f32> {
+    /// The coordinates minus `mean` (another set's, for queries), times
+    /// `scale`, in f32.
+    pub(crate) fn centred_f32_by(&self, mean: &[f64], scale: f64) -> Vec<f32> {
         (0..self.n)
-            .flat_map(|i| self.row(i).iter().zip(mean).map(|(v, m)| (v - m) as f32))
+            .flat_map(|i| {
+                self.row(i)
+                    .iter()
+                    .zip(mean)
+                    .map(move |(v, m)| ((v - m) * scale) as f32)
+            })
             .collect()
+    }
+
+    /// The factor that keeps these points' squared distances about `mean`
+    /// finite and normal in f32: 1 for ordinary data (so nothing changes),
+    /// else the inverse of the largest |coordinate − mean|. Neighbour sets
+    /// do not depend on a global scale; without this, coordinates near
+    /// 1e19 overflow f32 squares and the neighbours are chance.
+    pub(crate) fn f32_scale(&self, mean: &[f64]) -> f64 {
+        let mut big: f64 = 0.0;
+        for i in 0..self.n {
+            for (v, m) in self.row(i).iter().zip(mean) {
+                big = big.max((v - m).abs());
+            }
+        }
+        if big > 1e15 || (big > 0.0 && big < 1e-15) {
+            1.0 / big
+        } else {
+            1.0
+        }
     }
 
     /// The mean of the rows, summed in row order.

@@ -117,6 +117,37 @@ fn exact_knn_far_from_origin_is_still_exact() {
     assert!(recall(&got, &want) > 0.999);
 }
 
+/// Neighbour sets do not depend on a global scale: points scaled by 1e20
+/// (whose squares overflow f32) or by 1e-20 (whose squares underflow it)
+/// find the neighbours of the unscaled points, exact and NN-descent alike.
+#[test]
+fn neighbours_do_not_depend_on_a_global_scale() {
+    let p = clustered(5000, 10, 3, 21);
+    let scaled =
+        |f: f64| Points::try_new(5000, 10, p.as_slice().iter().map(|v| v * f).collect()).unwrap();
+    let want = knn::exact(&p, 10);
+    let params = DescentParams {
+        seed: 3,
+        ..Default::default()
+    };
+    let approx = knn::approx(&p, 10, &params);
+    for f in [1e20, 1e-20] {
+        let q = scaled(f);
+        let got = knn::exact(&q, 10);
+        assert!(
+            recall(&got, &want) > 0.999,
+            "exact, scale {f}: recall {}",
+            recall(&got, &want)
+        );
+        let a = knn::approx(&q, 10, &params);
+        let r = recall(&a, &approx);
+        assert!(
+            r > 0.99,
+            "NN-descent, scale {f}: recall against unscaled {r}"
+        );
+    }
+}
+
 #[test]
 fn nn_descent_recall_and_thread_independence() {
     let p = clustered(6000, 10, 20, 11);

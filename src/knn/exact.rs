@@ -44,8 +44,9 @@ fn search(points: &Points, queries: Option<&Points>, k: usize) -> Knn {
     let n = points.n();
     let d = points.d();
     let mean = points.mean();
-    let x = points.centred_f32_by(&mean);
-    let qx_owned = queries.map(|q| q.centred_f32_by(&mean));
+    let scale = points.f32_scale(&mean);
+    let x = points.centred_f32_by(&mean, scale);
+    let qx_owned = queries.map(|q| q.centred_f32_by(&mean, scale));
     let qx: &[f32] = qx_owned.as_deref().unwrap_or(&x);
     let nq = qx.len() / d;
     let exclude_self = queries.is_none();
