@@ -85,9 +85,13 @@ impl Hooks {
                 components,
                 seconds,
             } => format!("PCA to {components} dimensions ({seconds:.2} s)"),
-            Stage::Neighbours { k, method, seconds } => {
-                format!("{k} nearest neighbours ({method:?}): {seconds:.2} s")
-            }
+            Stage::Neighbours { k, method, seconds } => format!(
+                "{k} nearest neighbours ({}): {seconds:.2} s",
+                match method {
+                    sgtsne::knn::KnnMethod::Approx => "approximate, NN-descent",
+                    _ => "exact",
+                }
+            ),
             _ => return,
         };
         let _ = self.events.send(Event::Stage(line));
