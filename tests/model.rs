@@ -225,6 +225,37 @@ fn placing_graph_vertices_by_their_edges() {
         Err(Error::Input(msg)) => assert!(msg.contains("column 3"), "{msg}"),
         other => panic!("expected an input error, got {other:?}"),
     }
+    // Triplets out of range or with bad weights are refused, not a panic.
+    for (k, bad) in [
+        Triplets {
+            rows: vec![n as u32; t.rows.len()],
+            ..t.clone()
+        },
+        Triplets {
+            cols: vec![7; t.cols.len()],
+            ..t.clone()
+        },
+        Triplets {
+            vals: vec![-1.0; t.vals.len()],
+            ..t.clone()
+        },
+        Triplets {
+            vals: vec![f64::NAN; t.vals.len()],
+            ..t.clone()
+        },
+        Triplets {
+            vals: vec![1.0],
+            ..t.clone()
+        },
+    ]
+    .iter()
+    .enumerate()
+    {
+        match m.transform_graph(bad, &Placement::default()) {
+            Err(Error::Input(_)) => {}
+            other => panic!("case {k}: expected an input error, got {other:?}"),
+        }
+    }
 }
 
 fn load_err(bytes: &[u8]) -> String {

@@ -499,9 +499,8 @@ impl PyModel {
 
     /// A model from the bytes of a model file.
     #[staticmethod]
-    fn from_bytes(py: Python<'_>, data: &[u8]) -> PyResult<PyModel> {
+    fn from_bytes(data: &[u8]) -> PyResult<PyModel> {
         let inner = Model::from_bytes(data, Path::new("<model bytes>")).map_err(to_py)?;
-        let _ = py;
         Ok(PyModel { inner })
     }
 
@@ -626,24 +625,6 @@ impl PyModel {
             cols: cols.to_vec(py)?,
             vals: vals.to_vec(py)?,
         };
-        if t.rows.len() != t.vals.len() || t.cols.len() != t.vals.len() {
-            return Err(PyValueError::new_err(
-                "rows, cols and vals differ in length",
-            ));
-        }
-        if let Some(k) = (0..t.vals.len()).find(|&k| {
-            t.rows[k] as usize >= t.nrows
-                || t.cols[k] as usize >= m
-                || !(t.vals[k] >= 0.0 && t.vals[k].is_finite())
-        }) {
-            return Err(PyValueError::new_err(format!(
-                "entry {} ({}, {}, {}) is out of range or not a finite non-negative weight",
-                k + 1,
-                t.rows[k] + 1,
-                t.cols[k] + 1,
-                t.vals[k]
-            )));
-        }
         let placed = drive(py, n_jobs, None, None, |_| {
             self.inner.transform_graph(&t, &s)
         })?;
