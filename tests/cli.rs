@@ -518,3 +518,59 @@ fn a_matrix_market_file_named_txt_is_a_graph() {
     assert!(err.contains("read g.txt: 4 vertices, 4 edges"), "{err}");
     assert_eq!(read_embedding(&d.path().join("e.txt")).len(), 4);
 }
+
+/// `--init` takes our own `.npy` output (and a text file with a header
+/// line): resuming from it by hand starts where the first run ended.
+#[test]
+fn init_accepts_npy_and_a_header_line() {
+    let d = tempfile::tempdir().unwrap();
+    let g = example();
+    let g = g.to_str().unwrap();
+    let first = run(&[g, "-m", "30", "-o", "first.npy", "-q"], d.path());
+    assert!(first.status.success());
+    let from_npy = run(
+        &[g, "--init", "first.npy", "-m", "0", "-o", "same.txt", "-q"],
+        d.path(),
+    );
+    assert!(
+        from_npy.status.success(),
+        "{}",
+        String::from_utf8_lossy(&from_npy.stderr)
+    );
+    let txt = run(&[g, "-m", "30", "-o", "first.txt", "-q"], d.path());
+    assert!(txt.status.success());
+    assert_eq!(
+        std::fs::read(d.path().join("same.txt")).unwrap(),
+        std::fs::read(d.path().join("first.txt")).unwrap()
+    );
+    let body = std::fs::read_to_string(d.path().join("first.txt")).unwrap();
+    std::fs::write(d.path().join("header.txt"), format!("x y\n{body}")).unwrap();
+    let from_txt = run(
+        &[
+            g,
+            "--init",
+            "header.txt",
+            "-m",
+            "0",
+            "-o",
+            "again.txt",
+            "-q",
+        ],
+        d.path(),
+    );
+    assert!(
+        from_txt.status.success(),
+        "{}",
+        String::from_utf8_lossy(&from_txt.stderr)
+    );
+    assert_eq!(
+        std::fs::read(d.path().join("again.txt")).unwrap(),
+        std::fs::read(d.path().join("first.txt")).unwrap()
+    );
+    // A 3-column array for a 2D run is refused with its file.
+    let three = run(&[g, "--dim", "3", "-m", "5", "-o", "t.npy", "-q"], d.path());
+    assert!(three.status.success());
+    let bad = run(&[g, "--init", "t.npy", "-o", "bad.txt"], d.path());
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("t.npy"));
+}

@@ -1,4 +1,5 @@
-//! Reading a user-given initial embedding: N rows of d numbers, in the
+//! Reading a user-given initial embedding: N rows of d numbers, as an
+//! `.npy` array (our own `-o x.npy` output included) or in the
 //! delimited-text format of point files (see [`super::points::read_text`]).
 
 use std::path::Path;
@@ -6,10 +7,15 @@ use std::path::Path;
 use crate::error::{Error, Result};
 use crate::points::Points;
 
-/// Reads rows of exactly `dim` numbers (the text point format: whitespace,
-/// comma, semicolon or tab separators, `#` comments, a header line).
+/// Reads rows of exactly `dim` numbers: an `.npy` array (by its magic
+/// bytes or name), else the text point format (whitespace, comma,
+/// semicolon or tab separators, `#` comments, a header line).
 pub fn read_init(path: &Path, dim: usize) -> Result<Points> {
-    let rows = super::points::read_text(path)?;
+    use super::points::{read_points, InputFormat};
+    let rows = match InputFormat::detect(path) {
+        Ok(InputFormat::Npy) => read_points(path, InputFormat::Npy)?,
+        _ => super::points::read_text(path)?,
+    };
     if rows.d() != dim {
         return Err(Error::parse(
             path,
