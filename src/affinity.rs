@@ -64,6 +64,30 @@ pub enum Stage {
     },
 }
 
+impl std::fmt::Display for Stage {
+    /// The progress line for the stage, as the front ends print it.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match *self {
+            Stage::PcaSkipped { components, dims } => write!(
+                f,
+                "note: PCA to {components} components is not below the {dims} input dimensions; no PCA"
+            ),
+            Stage::Pca {
+                components,
+                seconds,
+            } => write!(f, "PCA to {components} dimensions ({seconds:.2} s)"),
+            Stage::Neighbours { k, method, seconds } => write!(
+                f,
+                "{k} nearest neighbours ({}): {seconds:.2} s",
+                match method {
+                    KnnMethod::Approx => "approximate, NN-descent",
+                    _ => "exact",
+                }
+            ),
+        }
+    }
+}
+
 /// The conditional affinities of a point set.
 #[derive(Clone, Debug)]
 #[non_exhaustive]

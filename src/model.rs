@@ -237,24 +237,7 @@ impl Model {
                 self.n()
             )));
         }
-        if t.rows.len() != t.vals.len() || t.cols.len() != t.vals.len() {
-            return Err(Error::Input(
-                "the new edges' rows, columns and values differ in length".into(),
-            ));
-        }
-        if let Some(k) = (0..t.vals.len()).find(|&k| {
-            t.rows[k] as usize >= t.nrows
-                || t.cols[k] as usize >= t.ncols
-                || !(t.vals[k] >= 0.0 && t.vals[k].is_finite())
-        }) {
-            return Err(Error::Input(format!(
-                "entry {} ({}, {}, {}) is out of range or not a finite non-negative weight",
-                k + 1,
-                t.rows[k] + 1,
-                t.cols[k] + 1,
-                t.vals[k]
-            )));
-        }
+        crate::sparse::check_entries(&t.rows, &t.cols, &t.vals, t.nrows, t.ncols)?;
         let mut cols = columns(t);
         if let Some(j) = (0..cols.n).find(|&j| cols.colptr[j] == cols.colptr[j + 1]) {
             return Err(Error::Input(format!(

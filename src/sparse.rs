@@ -1,6 +1,42 @@
 //! Sparse matrix containers shared by the readers and the graph stage:
 //! triplets as read from a file, and compressed sparse columns.
 
+use crate::error::{Error, Result};
+
+/// Checks triplets of an `nrows` × `ncols` matrix: equal lengths, indices
+/// in range, weights finite and non-negative (naming the first bad entry,
+/// 1-based), so later stages can index without checking.
+pub fn check_entries(
+    rows: &[u32],
+    cols: &[u32],
+    vals: &[f64],
+    nrows: usize,
+    ncols: usize,
+) -> Result<()> {
+    if rows.len() != vals.len() || cols.len() != vals.len() {
+        return Err(Error::Input(format!(
+            "{} row indices, {} column indices and {} values: the entries differ in length",
+            rows.len(),
+            cols.len(),
+            vals.len()
+        )));
+    }
+    if let Some(k) = (0..vals.len()).find(|&k| {
+        rows[k] as usize >= nrows
+            || cols[k] as usize >= ncols
+            || !(vals[k] >= 0.0 && vals[k].is_finite())
+    }) {
+        return Err(Error::Input(format!(
+            "entry {} ({}, {}, {}) is out of range or not a finite non-negative weight",
+            k + 1,
+            rows[k] + 1,
+            cols[k] + 1,
+            vals[k]
+        )));
+    }
+    Ok(())
+}
+
 /// Triplets with 0-based indices, as read from a file: entry (i, j) is the
 /// weight of the edge from vertex j to vertex i.
 #[derive(Clone, Debug, Default)]

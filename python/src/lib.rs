@@ -77,24 +77,7 @@ struct Hooks {
 
 impl Hooks {
     fn stage(&self, s: Stage) {
-        let line = match s {
-            Stage::PcaSkipped { components, dims } => {
-                format!("pca={components} is not below the {dims} input dimensions; no PCA")
-            }
-            Stage::Pca {
-                components,
-                seconds,
-            } => format!("PCA to {components} dimensions ({seconds:.2} s)"),
-            Stage::Neighbours { k, method, seconds } => format!(
-                "{k} nearest neighbours ({}): {seconds:.2} s",
-                match method {
-                    sgtsne::knn::KnnMethod::Approx => "approximate, NN-descent",
-                    _ => "exact",
-                }
-            ),
-            _ => return,
-        };
-        let _ = self.events.send(Event::Stage(line));
+        let _ = self.events.send(Event::Stage(s.to_string()));
     }
 
     /// The session's progress callback: stops when the caller asked to,

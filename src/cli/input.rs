@@ -6,10 +6,9 @@ use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 
-use sgtsne::affinity::{Affinities, AffinityGraph, Stage};
+use sgtsne::affinity::{Affinities, AffinityGraph};
 use sgtsne::graph::{PrepareReport, StochasticGraph};
 use sgtsne::io::points::InputFormat;
-use sgtsne::knn::KnnMethod;
 use sgtsne::memory;
 use sgtsne::model::Source;
 
@@ -105,7 +104,7 @@ pub fn points_graph(
     let mut g = aff
         .graph(&pts, &mut |s| {
             if !quiet {
-                print_stage(s)
+                eprintln!("{s}")
             }
         })
         .with_context(|| path.display().to_string())?;
@@ -129,26 +128,6 @@ pub fn points_graph(
         },
     });
     Ok((g, source))
-}
-
-fn print_stage(s: Stage) {
-    match s {
-        Stage::PcaSkipped { components, dims } => {
-            eprintln!("note: --pca {components} is not below the {dims} input dimensions; no PCA")
-        }
-        Stage::Pca {
-            components,
-            seconds,
-        } => eprintln!("PCA to {components} dimensions ({seconds:.2} s)"),
-        Stage::Neighbours { k, method, seconds } => eprintln!(
-            "{k} nearest neighbours ({}): {seconds:.2} s",
-            match method {
-                KnnMethod::Approx => "approximate, NN-descent",
-                _ => "exact",
-            }
-        ),
-        _ => {}
-    }
 }
 
 /// The prepared graph of a Matrix Market file or of points, described on

@@ -46,19 +46,7 @@ impl StochasticGraph {
         if coo.n == 0 {
             return Err(Error::Input("the graph has no vertices".into()));
         }
-        if let Some(k) = (0..coo.vals.len()).find(|&k| {
-            coo.rows[k] as usize >= coo.n
-                || coo.cols[k] as usize >= coo.n
-                || !(coo.vals[k] >= 0.0 && coo.vals[k].is_finite())
-        }) {
-            return Err(Error::Input(format!(
-                "entry {} ({}, {}, {}) is out of range or not a finite non-negative weight",
-                k + 1,
-                coo.rows[k] + 1,
-                coo.cols[k] + 1,
-                coo.vals[k]
-            )));
-        }
+        crate::sparse::check_entries(&coo.rows, &coo.cols, &coo.vals, coo.n, coo.n)?;
         let mut m = Csc::from_coo(coo);
         let stats = normalize_columns(&mut m);
         let lambda_skipped = lambda_rescale(&mut m, lambda);
