@@ -28,6 +28,7 @@ use rayon::prelude::*;
 
 use crate::attract::Attraction;
 use crate::graph::StochasticGraph;
+use crate::kernel::Kernel;
 use crate::util::dist2;
 
 /// Bytes of Y a block row may touch, so one block's slice of Y stays in L2.
@@ -231,6 +232,7 @@ pub struct CsbAttraction {
     /// Coefficients of each block row's off-diagonal entries, kept from the
     /// first pass to the second; sized once.
     coefs: Vec<Vec<f64>>,
+    kernel: Kernel,
 }
 
 impl CsbAttraction {
@@ -242,7 +244,16 @@ impl CsbAttraction {
     pub fn with_beta(g: &StochasticGraph, beta: usize) -> Self {
         let csb = Csb::new(g, beta);
         let coefs = csb.coef_len.iter().map(|&l| vec![0.0; l]).collect();
-        CsbAttraction { csb, coefs }
+        CsbAttraction {
+            csb,
+            coefs,
+            kernel: Kernel::CAUCHY,
+        }
+    }
+    /// Uses the heavy-tailed kernel `kernel` (default ν = 1).
+    pub fn with_kernel(mut self, kernel: Kernel) -> Self {
+        self.kernel = kernel;
+        self
     }
     pub fn csb(&self) -> &Csb {
         &self.csb
@@ -252,6 +263,7 @@ impl CsbAttraction {
 impl<const D: usize> Attraction<D> for CsbAttraction {
     fn forces(&mut self, y: &[[f64; D]], out: &mut [[f64; D]]) {
         let s = &self.csb;
+        let k = self.kernel;
         let beta = s.beta;
         let coefs = &mut self.coefs;
         // Pass 1: block rows.
@@ -268,7 +280,7 @@ impl<const D: usize> Attraction<D> for CsbAttraction {
                     for (&c, &p) in s.col_off[range.clone()].iter().zip(&s.vals[range]) {
                         let c = c as usize;
                         let yj = yi_blk[c];
-                        let w = p / (1.0 + dist2(&yi, &yj));
+                        let w = k.attraction(p, dist2(&yi, &yj));
                         let oc = &mut o[c];
                         for d in 0..D {
                             let t = w * (yi[d] - yj[d]);
@@ -293,7 +305,7 @@ impl<const D: usize> Attraction<D> for CsbAttraction {
                             s.col_off[range.clone()].iter().zip(&s.vals[range]).zip(cr)
                         {
                             let yj = &yj_blk[c as usize];
-                            let w = p / (1.0 + dist2(&yi, yj));
+                            let w = k.attraction(p, dist2(&yi, yj));
                             *cw = w;
                             for d in 0..D {
                                 f[d] += w * (yi[d] - yj[d]);
@@ -333,6 +345,7 @@ impl<const D: usize> Attraction<D> for CsbAttraction {
 
     fn kl_part(&self, y: &[[f64; D]]) -> f64 {
         let s = &self.csb;
+        let k = self.kernel;
         let beta = s.beta;
         let nb = s.brow_ptr.len() - 1;
         let partial: Vec<f64> = (0..nb)
@@ -345,7 +358,7 @@ impl<const D: usize> Attraction<D> for CsbAttraction {
                         let yi = &y[bi * beta + r];
                         for (&c, &p) in s.col_off[range.clone()].iter().zip(&s.vals[range]) {
                             let yj = &y[j0 + c as usize];
-                            acc += p * (p.ln() + (1.0 + dist2(yi, yj)).ln());
+                            acc += p * (p.ln() + k.neg_ln_w(dist2(yi, yj)));
                         }
                     }
                 }

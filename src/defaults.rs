@@ -12,6 +12,13 @@ pub const MAX_ITER: usize = 1000;
 pub const EARLY_ITER: usize = 250;
 /// Early exaggeration factor α.
 pub const ALPHA: f64 = 12.0;
+/// Exaggeration after the early phase (1 = none).
+pub const EXAGGERATION: f64 = 1.0;
+/// Degrees of freedom of the kernel (1 = standard t-SNE).
+pub const DOF: f64 = 1.0;
+/// Standard deviation of the start's first coordinate (random, PCA and
+/// spectral starts alike), as openTSNE and scikit-learn scale theirs.
+pub const INIT_STD: f64 = 1e-4;
 /// Seed of the random start (and of the approximate kNN search).
 pub const SEED: u64 = 1;
 /// Momentum during early exaggeration, then after it.
@@ -37,6 +44,14 @@ pub fn grid_h(dim: usize) -> f64 {
         2 => 0.7,
         _ => 1.2,
     }
+}
+
+/// The grid spacing for dimension `dim` and kernel degrees of freedom
+/// `dof`: [`grid_h`] in units of the kernel's width, which shrinks as
+/// √ν below ν = 1 (the kernel (1 + d²/ν)^(−ν) varies on the scale √ν),
+/// so heavy tails keep SPEC §6's accuracy.
+pub fn grid_h_for(dim: usize, dof: f64) -> f64 {
+    grid_h(dim) * dof.sqrt().min(1.0)
 }
 
 /// Cap on the repulsion grid's interior nodes per side for dimension

@@ -5,8 +5,10 @@
 use crate::defaults;
 use crate::error::{Error, Result};
 use crate::graph::StochasticGraph;
+use crate::init::Init;
 use crate::order::VertexOrder;
 use crate::plan::{AttractionKind, Eta, Plan};
+use crate::points::Points;
 use crate::repulse::{FftBackend, RepulsionKind};
 use crate::session::{Embedding, Session};
 
@@ -33,7 +35,22 @@ crate::util::settings! {
         early_iter: usize,
         /// Early exaggeration factor α > 0.
         alpha: f64,
-        /// Step size (`Eta::Auto` = max(200, N/α)).
+        /// Exaggeration after the early phase, to the end (or to the late
+        /// phase): 1 is plain t-SNE; 2–4 tightens clusters and shows more
+        /// global structure on large data sets.
+        exaggeration: f64,
+        /// Late exaggeration factor, from iteration `late_start` on.
+        late_exaggeration: Option<f64>,
+        /// First iteration of the late exaggeration (`None` = right after
+        /// the early phase).
+        late_start: Option<usize>,
+        /// Degrees of freedom ν > 0 of the kernel (1 + d²/ν)^(−ν): 1 is
+        /// standard t-SNE, below 1 heavier tails and finer clusters.
+        dof: f64,
+        /// The start when none is given: `Auto` is spectral for a graph,
+        /// PCA for points ([`Embedder::session_points`]).
+        init: Init,
+        /// Step size (`Eta::Auto` = max(200, N / exaggeration in force)).
         eta: Eta,
         /// Momentum during early exaggeration, in [0, 1).
         momentum: f64,
@@ -45,7 +62,7 @@ crate::util::settings! {
         seed: u64,
         /// Repulsion engine (`Auto`: exact up to 1,000 vertices).
         repulsion: RepulsionKind,
-        /// Grid spacing in (0, 10]; `None` = [`defaults::grid_h`].
+        /// Grid spacing in (0, 10]; `None` = [`defaults::grid_h_for`].
         grid_h: Option<f64>,
         /// Cap on the grid's interior nodes per side, at least 16; `None` =
         /// [`defaults::grid_max`]. Beyond it the spacing grows with the
@@ -69,6 +86,11 @@ impl Default for Embedder {
             max_iter: defaults::MAX_ITER,
             early_iter: defaults::EARLY_ITER,
             alpha: defaults::ALPHA,
+            exaggeration: defaults::EXAGGERATION,
+            late_exaggeration: None,
+            late_start: None,
+            dof: defaults::DOF,
+            init: Init::Auto,
             eta: Eta::Auto,
             momentum: defaults::MOMENTUM,
             final_momentum: defaults::FINAL_MOMENTUM,
@@ -97,6 +119,16 @@ impl Embedder {
     /// Checks every setting and resolves every `auto` for a graph of `n`
     /// vertices.
     pub fn plan(&self, n: usize) -> Result<Plan> {
+        self.plan_for(n, false)
+    }
+
+    /// As [`Embedder::plan`], for a graph made from points (`Init::Auto`
+    /// resolves to PCA rather than spectral).
+    pub fn plan_points(&self, n: usize) -> Result<Plan> {
+        self.plan_for(n, true)
+    }
+
+    fn plan_for(&self, n: usize, points: bool) -> Result<Plan> {
         self.validate()?;
         if n == 0 {
             return Err(Error::Input("the graph has no vertices".into()));
@@ -108,16 +140,25 @@ impl Embedder {
             max_iter: self.max_iter,
             early_iter: self.early_iter,
             alpha: self.alpha,
+            exaggeration: self.exaggeration,
+            late: self
+                .late_exaggeration
+                .map(|e| (e, self.late_start.unwrap_or(self.early_iter))),
+            dof: self.dof,
+            init: self.init.resolve(points),
             eta: match self.eta {
                 Eta::Fixed(e) => e,
-                Eta::Auto => (n as f64 / self.alpha).max(defaults::ETA_FLOOR),
+                Eta::Auto => crate::plan::auto_eta(n, self.alpha),
             },
+            eta_auto: self.eta == Eta::Auto,
             momentum: self.momentum,
             final_momentum: self.final_momentum,
             min_gain: self.min_gain,
             seed: self.seed,
             repulsion,
-            grid_h: self.grid_h.unwrap_or(defaults::grid_h(self.dim)),
+            grid_h: self
+                .grid_h
+                .unwrap_or_else(|| defaults::grid_h_for(self.dim, self.dof)),
             grid_max: self.grid_max.unwrap_or(defaults::grid_max(self.dim)),
             order: self.order,
             attraction: self.attraction,
@@ -152,6 +193,23 @@ impl Embedder {
                 format!("must be a positive number, got {}", self.alpha),
             );
         }
+        for (name, v) in [
+            ("exaggeration", Some(self.exaggeration)),
+            ("late_exaggeration", self.late_exaggeration),
+        ] {
+            if let Some(v) = v {
+                if !(v.is_finite() && v > 0.0) {
+                    return bad(name, format!("must be a positive number, got {v}"));
+                }
+            }
+        }
+        if self.late_start.is_some() && self.late_exaggeration.is_none() {
+            return bad(
+                "late_start",
+                "is the start of the late exaggeration; give late_exaggeration too".into(),
+            );
+        }
+        crate::kernel::Kernel::try_new(self.dof)?;
         if let Eta::Fixed(e) = self.eta {
             if !(e.is_finite() && e > 0.0) {
                 return bad("eta", format!("must be a positive number, got {e}"));
@@ -199,6 +257,11 @@ impl Embedder {
     /// vertex order) or, when `None`, from the seeded random start.
     pub fn session(&self, graph: &StochasticGraph, init: Option<&[f64]>) -> Result<Session> {
         let plan = self.plan(graph.n())?;
+        self.checked(graph)?.start(plan, graph, init)
+    }
+
+    /// Refuses graphs with nothing to embed.
+    fn checked(&self, graph: &StochasticGraph) -> Result<&Self> {
         if graph.n() < 2 {
             return Err(Error::Input(format!(
                 "need at least 2 vertices, found {}",
@@ -211,7 +274,35 @@ impl Embedder {
                 graph.n()
             )));
         }
+        Ok(self)
+    }
+
+    fn start(&self, plan: Plan, graph: &StochasticGraph, init: Option<&[f64]>) -> Result<Session> {
         Session::new(plan, graph, init)
+    }
+
+    /// As [`Embedder::session`], for a graph built from `points` (one row
+    /// per vertex, e.g. the points the neighbours were searched in): a
+    /// `Pca` or `Auto` start is the points' top principal components.
+    pub fn session_points(
+        &self,
+        graph: &StochasticGraph,
+        points: &Points,
+        init: Option<&[f64]>,
+    ) -> Result<Session> {
+        let plan = self.plan_points(graph.n())?;
+        if points.n() != graph.n() {
+            return Err(Error::Input(format!(
+                "{} points for a graph of {} vertices",
+                points.n(),
+                graph.n()
+            )));
+        }
+        if init.is_some() || plan.init != Init::Pca {
+            return self.checked(graph)?.start(plan, graph, init);
+        }
+        let y0 = crate::init::pca(points, plan.dim, plan.seed)?;
+        self.checked(graph)?.start(plan, graph, Some(&y0))
     }
 
     /// Runs `max_iter` iterations from the random start and returns the result.

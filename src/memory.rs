@@ -91,6 +91,14 @@ pub fn available() -> Option<u64> {
     Some(kb * 1024)
 }
 
+/// The process's peak resident memory so far (Linux: VmHWM), in bytes.
+pub fn peak_rss() -> Option<u64> {
+    let s = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = s.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
 /// Parses a size such as `512MB`, `8GB`, `1.5G`, `100k` or `4096` (bytes).
 /// Units are powers of 1024; `B`, `iB` and case are optional.
 pub fn parse_size(s: &str) -> Result<u64> {

@@ -257,11 +257,14 @@ impl Model {
     }
 
     fn place(&self, aff: &NewAffinities, s: &Placement) -> Result<Points> {
-        let h = crate::defaults::grid_h(self.dim()) / 2.0;
+        // The kernel the model was fitted with: new points feel what its
+        // points felt.
+        let k = crate::kernel::Kernel::try_new(self.embedder.dof)?;
+        let h = crate::defaults::grid_h_for(self.dim(), k.dof()) / 2.0;
         let data: Vec<f64> = match self.dim() {
-            1 => flat(crate::place::place(self.coords.rows::<1>(), aff, s, h)),
-            2 => flat(crate::place::place(self.coords.rows::<2>(), aff, s, h)),
-            _ => flat(crate::place::place(self.coords.rows::<3>(), aff, s, h)),
+            1 => flat(crate::place::place(self.coords.rows::<1>(), aff, s, h, k)),
+            2 => flat(crate::place::place(self.coords.rows::<2>(), aff, s, h, k)),
+            _ => flat(crate::place::place(self.coords.rows::<3>(), aff, s, h, k)),
         };
         Points::try_new(aff.len(), self.dim(), data).map_err(|_| Error::Numerical {
             iter: s.max_iter,
@@ -325,6 +328,11 @@ impl Model {
             "max_iter": e.max_iter,
             "early_iter": e.early_iter,
             "alpha": e.alpha,
+            "exaggeration": e.exaggeration,
+            "late_exaggeration": e.late_exaggeration,
+            "late_start": e.late_start,
+            "dof": e.dof,
+            "init": e.init.to_string(),
             "eta": e.eta.to_string(),
             "momentum": e.momentum,
             "final_momentum": e.final_momentum,
@@ -589,7 +597,34 @@ impl Fields<'_> {
                     as usize,
             ),
         };
+        // Absent from files written before these options: the defaults
+        // those runs used.
+        let opt_num = |key: &str, default: Option<f64>| -> Result<Option<f64>> {
+            match &self.p[key] {
+                Value::Null => Ok(default),
+                v => Ok(Some(v.as_f64().ok_or_else(|| self.bad(key, "a number"))?)),
+            }
+        };
+        let late_start = match &self.p["late_start"] {
+            Value::Null => None,
+            v => Some(
+                v.as_u64()
+                    .ok_or_else(|| self.bad("late_start", "a whole number"))?
+                    as usize,
+            ),
+        };
+        let init = match &self.p["init"] {
+            Value::Null => crate::init::Init::Random,
+            _ => self.parsed::<crate::init::Init>("init")?,
+        };
         Ok(Embedder::new(self.uint("dim")? as usize)
+            .exaggeration(
+                opt_num("exaggeration", Some(crate::defaults::EXAGGERATION))?.unwrap_or(1.0),
+            )
+            .late_exaggeration(opt_num("late_exaggeration", None)?)
+            .late_start(late_start)
+            .dof(opt_num("dof", Some(crate::defaults::DOF))?.unwrap_or(1.0))
+            .init(init)
             .max_iter(self.uint("max_iter")? as usize)
             .early_iter(self.uint("early_iter")? as usize)
             .alpha(self.num("alpha")?)

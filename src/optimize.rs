@@ -9,15 +9,19 @@ use crate::attract::{Attraction, CsrAttraction};
 use crate::csb::CsbAttraction;
 use crate::error::{Error, Result};
 use crate::graph::StochasticGraph;
+use crate::init::Init;
+use crate::kernel::Kernel;
 use crate::order::{self, Permutation};
 use crate::plan::Plan;
 use crate::points::Points;
 use crate::repulse::{ExactRepulsion, GridRepulsion, Repulsion, RepulsionKind};
-use crate::util::{fixed_sum_rows_into, Rng, CHUNK};
+use crate::util::{fixed_sum_rows_into, CHUNK};
 
 /// Seconds spent in each part of a run.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Timings {
+    /// The start: spectral or PCA layout (0 for random or given).
+    pub init: f64,
     /// Ordering and block layout (symbolic work done once).
     pub setup: f64,
     pub attraction: f64,
@@ -31,20 +35,6 @@ pub const EXACT_KL_MAX_N: usize = 20_000;
 
 /// Coordinates beyond this magnitude mean the optimisation has diverged.
 const EXPLODED: f64 = 1e8;
-
-/// Random initial coordinates ~ N(0, (1e-4)²), in original vertex order.
-pub fn random_init<const D: usize>(n: usize, seed: u64) -> Vec<[f64; D]> {
-    let mut rng = Rng::new(seed);
-    (0..n)
-        .map(|_| {
-            let mut r = [0.0; D];
-            for x in r.iter_mut() {
-                *x = 1e-4 * rng.normal();
-            }
-            r
-        })
-        .collect()
-}
 
 /// One iteration's news, for progress display and for stopping a run.
 #[derive(Clone, Copy, Debug)]
@@ -119,6 +109,9 @@ pub(crate) struct Optimizer<const D: usize> {
     /// Per-chunk sums of the re-centring, kept so no iteration allocates.
     partial: Vec<[f64; D]>,
     iter: usize,
+    kernel: Kernel,
+    /// What the spectral start found, when the run started from it.
+    spectral: Option<crate::init::SpectralReport>,
     timings: Timings,
 }
 
@@ -144,30 +137,44 @@ impl<const D: usize> Optimizer<D> {
                 ));
             }
         }
+        let kernel = Kernel::try_new(plan.dof)?;
+        let t = Instant::now();
+        let mut spectral = None;
+        let start: Vec<f64> =
+            match (init, plan.init) {
+                (Some(y0), _) => y0.to_vec(),
+                (None, Init::Spectral) => {
+                    let (y0, report) = crate::init::spectral(g, D, plan.seed)?;
+                    spectral = Some(report);
+                    y0
+                }
+                (None, Init::Pca) => return Err(Error::param(
+                    "init",
+                    "a PCA start needs the points: build the session with Embedder::session_points",
+                )),
+                (None, _) => crate::init::random(n, D, plan.seed),
+            };
+        let init_seconds = t.elapsed().as_secs_f64();
         let t = Instant::now();
         let perm = order::compute(g, plan.order)?;
         let gp = perm.permute_graph(g);
         let attraction: Box<dyn Attraction<D>> = match plan.block_size {
-            Some(beta) => Box::new(CsbAttraction::with_beta(&gp, beta)),
-            None => Box::new(CsrAttraction::new(gp)),
+            Some(beta) => Box::new(CsbAttraction::with_beta(&gp, beta).with_kernel(kernel)),
+            None => Box::new(CsrAttraction::new(gp).with_kernel(kernel)),
         };
         let repulsion: Box<dyn Repulsion<D>> = match plan.repulsion {
-            RepulsionKind::Exact => Box::new(ExactRepulsion::default()),
+            RepulsionKind::Exact => Box::new(ExactRepulsion::with_kernel(kernel)),
             _ => Box::new(
                 GridRepulsion::<D>::with_backend(plan.grid_h, plan.fft)
+                    .with_kernel(kernel)
                     .with_max_side(plan.grid_max),
             ),
         };
-        let y = match init {
-            Some(y0) => {
-                let rows: Vec<[f64; D]> = y0
-                    .chunks_exact(D)
-                    .map(|c| c.try_into().expect("chunks of D"))
-                    .collect();
-                perm.permute_in(&rows)
-            }
-            None => perm.permute_in(&random_init::<D>(n, plan.seed)),
-        };
+        let rows: Vec<[f64; D]> = start
+            .chunks_exact(D)
+            .map(|c| c.try_into().expect("chunks of D"))
+            .collect();
+        let y = perm.permute_in(&rows);
         Ok(Optimizer {
             plan,
             perm,
@@ -180,8 +187,11 @@ impl<const D: usize> Optimizer<D> {
             gains: vec![[1.0; D]; n],
             partial: Vec::with_capacity(n.div_ceil(CHUNK)),
             iter: 0,
+            kernel,
+            spectral,
             timings: Timings {
                 setup: t.elapsed().as_secs_f64(),
+                init: init_seconds,
                 ..Default::default()
             },
         })
@@ -195,6 +205,9 @@ impl<const D: usize> Optimizer<D> {
     }
     pub(crate) fn timings(&self) -> Timings {
         self.timings
+    }
+    pub(crate) fn spectral(&self) -> Option<&crate::init::SpectralReport> {
+        self.spectral.as_ref()
     }
     /// Coordinates in input vertex order.
     pub(crate) fn coordinates(&self) -> Vec<f64> {
@@ -277,6 +290,7 @@ impl<const D: usize> Optimizer<D> {
         let p = &self.plan;
         let iter = self.iter;
         let early = iter < p.early_iter;
+        let eta = p.eta_at(iter);
         let t = Instant::now();
         self.attraction.forces(&self.y, &mut self.attr);
         self.timings.attraction += t.elapsed().as_secs_f64();
@@ -288,7 +302,7 @@ impl<const D: usize> Optimizer<D> {
         if !(z.is_finite() && z > 0.0) {
             return Err(Error::Numerical {
                 iter: iter + 1,
-                msg: format!("normalisation Z = {z} is not a positive finite number; the embedding collapsed or diverged (the step size eta = {} may be too large)", p.eta),
+                msg: format!("normalisation Z = {z} is not a positive finite number; the embedding collapsed or diverged (the step size eta = {eta} may be too large)"),
                 param: Some("eta"),
             });
         }
@@ -302,10 +316,10 @@ impl<const D: usize> Optimizer<D> {
             None
         };
         let step = Step {
-            alpha: if early { p.alpha } else { 1.0 },
+            alpha: p.exaggeration_at(iter),
             inv_z: 1.0 / z,
             momentum: if early { p.momentum } else { p.final_momentum },
-            eta: p.eta,
+            eta,
             min_gain: p.min_gain,
         };
         if !update(
@@ -319,8 +333,7 @@ impl<const D: usize> Optimizer<D> {
             return Err(Error::Numerical {
                 iter: iter + 1,
                 msg: format!(
-                    "the gradient or the embedding became non-finite or exploded (|y| > {EXPLODED:e}); the step size eta = {} is likely too large",
-                    p.eta
+                    "the gradient or the embedding became non-finite or exploded (|y| > {EXPLODED:e}); the step size eta = {eta} is likely too large"
                 ),
                 param: Some("eta"),
             });
@@ -336,7 +349,7 @@ impl<const D: usize> Optimizer<D> {
         let t = Instant::now();
         let exact = self.y.len() <= EXACT_KL_MAX_N || self.plan.repulsion == RepulsionKind::Exact;
         let z = if exact {
-            exact_z(&self.y)
+            exact_z_kernel(&self.y, self.kernel)
         } else {
             self.repulsion.compute(&self.y, &mut self.rep)
         };
@@ -431,11 +444,16 @@ pub fn recenter<const D: usize>(y: &mut [[f64; D]], partial: &mut Vec<[f64; D]>)
 
 /// The exact Z = Σ_{i≠j} 1 / (1 + ‖y_i − y_j‖²), O(N²).
 pub fn exact_z<const D: usize>(y: &[[f64; D]]) -> f64 {
+    exact_z_kernel(y, Kernel::CAUCHY)
+}
+
+/// The exact Z = Σ_{i≠j} w_ij for the kernel `kernel`, O(N²).
+pub fn exact_z_kernel<const D: usize>(y: &[[f64; D]], kernel: Kernel) -> f64 {
     crate::util::fixed_sum_by(y.len(), |i| {
         let yi = &y[i];
         let mut z = 0.0;
         for yj in &y[i + 1..] {
-            z += 1.0 / (1.0 + crate::util::dist2(yi, yj));
+            z += kernel.repulsion(crate::util::dist2(yi, yj)).0;
         }
         2.0 * z
     })
@@ -443,13 +461,18 @@ pub fn exact_z<const D: usize>(y: &[[f64; D]]) -> f64 {
 
 /// KL(P‖Q) of an embedding (working order matching `g`), with the exact Z.
 pub fn exact_kl<const D: usize>(g: &StochasticGraph, y: &[[f64; D]]) -> f64 {
-    let a = CsrAttraction::new(g);
-    Attraction::<D>::kl_part(&a, y) + exact_z(y).ln()
+    exact_kl_kernel(g, y, Kernel::CAUCHY)
 }
 
-/// Each vertex's share of KL(P‖Q): C_i = Σ_j P_ij ln(P_ij Z (1 + ‖y_i − y_j‖²)),
+/// KL(P‖Q) for the kernel `kernel`, with the exact Z.
+pub fn exact_kl_kernel<const D: usize>(g: &StochasticGraph, y: &[[f64; D]], kernel: Kernel) -> f64 {
+    let a = CsrAttraction::new(g).with_kernel(kernel);
+    Attraction::<D>::kl_part(&a, y) + exact_z_kernel(y, kernel).ln()
+}
+
+/// Each vertex's share of KL(P‖Q): C_i = Σ_j P_ij ln(P_ij Z / w_ij),
 /// with `g` and `coords` in the same vertex order; the shares sum to the KL.
-pub fn point_costs(g: &StochasticGraph, coords: &Points, z: f64) -> Vec<f64> {
+pub fn point_costs(g: &StochasticGraph, coords: &Points, z: f64, kernel: Kernel) -> Vec<f64> {
     let lz = z.ln();
     (0..g.n())
         .into_par_iter()
@@ -463,7 +486,7 @@ pub fn point_costs(g: &StochasticGraph, coords: &Points, z: f64) -> Vec<f64> {
                         .iter()
                         .zip(coords.row(j as usize))
                         .fold(0.0, |s, (a, b)| s + (a - b) * (a - b));
-                    p * (p.ln() + lz + (1.0 + d2).ln())
+                    p * (p.ln() + lz + kernel.neg_ln_w(d2))
                 })
                 .sum()
         })

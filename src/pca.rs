@@ -227,7 +227,7 @@ fn orthonormalize(q: &mut [f64], d: usize, p: usize) {
 
 /// Cyclic Jacobi eigen-decomposition of a small symmetric matrix (row-major,
 /// destroyed). Returns eigenvalues and eigenvectors as columns.
-fn jacobi_eigen(a: &mut [f64], p: usize) -> (Vec<f64>, Vec<f64>) {
+pub(crate) fn jacobi_eigen(a: &mut [f64], p: usize) -> (Vec<f64>, Vec<f64>) {
     let mut v = vec![0.0; p * p];
     for i in 0..p {
         v[i * p + i] = 1.0;

@@ -1,10 +1,12 @@
 //! What a run does: the settings types and the [`Plan`], the settings with
 //! every `auto` resolved for one graph, which the engines read.
 
+use crate::init::Init;
 use crate::order::VertexOrder;
 use crate::repulse::{FftBackend, RepulsionKind};
 
-/// Step size: a number, or `auto` = max(200, N/α).
+/// Step size: a number, or `auto` = max(200, N/α) with α the exaggeration
+/// in force (so it changes between phases).
 #[derive(Clone, Copy, Debug, PartialEq, Default)]
 pub enum Eta {
     #[default]
@@ -32,6 +34,11 @@ impl std::fmt::Display for Eta {
             Eta::Fixed(v) => write!(f, "{v}"),
         }
     }
+}
+
+/// max(200, N / exaggeration): the automatic step size.
+pub fn auto_eta(n: usize, exaggeration: f64) -> f64 {
+    (n as f64 / exaggeration).max(crate::defaults::ETA_FLOOR)
 }
 
 /// How the sparse attraction is evaluated.
@@ -78,8 +85,18 @@ pub struct Plan {
     pub max_iter: usize,
     pub early_iter: usize,
     pub alpha: f64,
-    /// The step size.
+    /// Exaggeration after the early phase (until the late phase, if any).
+    pub exaggeration: f64,
+    /// Late exaggeration: (factor, first iteration).
+    pub late: Option<(f64, usize)>,
+    /// Degrees of freedom ν of the kernel (1 = standard t-SNE).
+    pub dof: f64,
+    /// The start (never `Auto`; `Random` also when coordinates are given).
+    pub init: Init,
+    /// The step size of the early phase; see [`Plan::eta_at`] for the others.
     pub eta: f64,
+    /// Whether the step follows the exaggeration (`Eta::Auto`).
+    pub eta_auto: bool,
     pub momentum: f64,
     pub final_momentum: f64,
     pub min_gain: f64,
@@ -99,16 +116,65 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// The exaggeration of iteration `iter` (0-based).
+    pub fn exaggeration_at(&self, iter: usize) -> f64 {
+        if iter < self.early_iter {
+            self.alpha
+        } else {
+            match self.late {
+                Some((e, start)) if iter >= start => e,
+                _ => self.exaggeration,
+            }
+        }
+    }
+
+    /// The step size of iteration `iter`: the fixed value, or with `auto`
+    /// max(200, N / exaggeration in force), as openTSNE does.
+    pub fn eta_at(&self, iter: usize) -> f64 {
+        if self.eta_auto {
+            auto_eta(self.n, self.exaggeration_at(iter))
+        } else {
+            self.eta
+        }
+    }
+
+    /// The distinct (first iteration, exaggeration, step) phases of the run.
+    pub fn phases(&self) -> Vec<(usize, f64, f64)> {
+        let mut starts = vec![0, self.early_iter.min(self.max_iter)];
+        if let Some((_, s)) = self.late {
+            starts.push(s.max(self.early_iter));
+        }
+        let mut out: Vec<(usize, f64, f64)> = Vec::new();
+        for s in starts {
+            if s >= self.max_iter && !out.is_empty() {
+                continue;
+            }
+            let ph = (s, self.exaggeration_at(s), self.eta_at(s));
+            if out.last().is_none_or(|l| (l.1, l.2) != (ph.1, ph.2)) {
+                out.push(ph);
+            }
+        }
+        out
+    }
     /// Bytes the run is estimated to need for a graph with `nnz` stored
     /// entries (see [`crate::memory::estimate_embedding`]).
     pub fn memory_estimate(&self, nnz: usize) -> crate::memory::Estimate {
-        crate::memory::estimate_embedding(
+        let mut e = crate::memory::estimate_embedding(
             self.n,
             nnz,
             self.dim,
             self.repulsion,
             self.grid_h,
             self.grid_max,
-        )
+        );
+        if self.init == Init::Spectral {
+            // The Lanczos basis (freed before the grids grow; counted on
+            // top, to be safe).
+            let steps = crate::spectral::Options::default().steps_for(self.n) + 2;
+            let basis = (8 * self.n * steps) as u64;
+            e.typical += basis;
+            e.most += basis;
+        }
+        e
     }
 }

@@ -106,6 +106,11 @@ impl Session {
         with_optimizer!(&self.inner, o => o.timings())
     }
 
+    /// What the spectral start found, when the run started from it.
+    pub fn spectral(&self) -> Option<&crate::init::SpectralReport> {
+        with_optimizer!(&self.inner, o => o.spectral())
+    }
+
     /// Runs `count` more iterations. `on_progress` is called after each
     /// one with its [`Progress`] (the cost where evaluated, the current
     /// coordinates on request); returning `ControlFlow::Break(())` stops

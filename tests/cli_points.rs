@@ -64,6 +64,8 @@ fn points_npy_csv_and_graph_route_agree() {
     let p = blobs(300, 5, 1);
     save_npy(&p, &dir.path().join("p.npy"));
     save_csv(&p, &dir.path().join("p.csv"));
+    // The same start on both routes: by default points start from their
+    // principal components and graphs from the spectral layout.
     let common = [
         "--perplexity",
         "10",
@@ -71,6 +73,8 @@ fn points_npy_csv_and_graph_route_agree() {
         "200",
         "--seed",
         "3",
+        "--init",
+        "random",
         "-q",
     ];
     let with = |extra: &[&str]| -> Vec<String> {
@@ -96,6 +100,8 @@ fn points_npy_csv_and_graph_route_agree() {
             "200",
             "--seed",
             "3",
+            "--init",
+            "random",
             "-q",
             "-o",
             "c.txt",
@@ -370,4 +376,133 @@ fn bh_tsne_bad_data_dat_fails_cleanly() {
         assert!(!e.contains("panicked"), "{name}: {e}");
         assert!(!d.join("result.dat").exists(), "{name}: result.dat written");
     }
+}
+
+/// `--report` against values computed here: sizes, the exact KL of the
+/// written coordinates, the 10-NN preservation and label accuracy by brute
+/// force, and consistent timings.
+#[test]
+fn report_matches_an_independent_computation() {
+    let dir = tempfile::tempdir().unwrap();
+    let n = 300;
+    let p = blobs(n, 5, 11);
+    save_npy(&p, &dir.path().join("p.npy"));
+    let labels: String = (0..n).map(|i| format!("c{}\n", i % 4)).collect();
+    std::fs::write(dir.path().join("l.txt"), labels).unwrap();
+    ok(&run(
+        &[
+            "p.npy",
+            "--perplexity",
+            "10",
+            "--max-iter",
+            "300",
+            "--repulsion",
+            "grid",
+            "--labels",
+            "l.txt",
+            "-o",
+            "y.txt",
+            "--report",
+            "r.json",
+            "-q",
+        ],
+        dir.path(),
+    ));
+    let r: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("r.json")).unwrap()).unwrap();
+    let y = read_embedding(&dir.path().join("y.txt"));
+    assert_eq!(r["n"], n);
+    assert_eq!(r["dim"], 2);
+    assert_eq!(r["iterations"], 300);
+    assert_eq!(r["input_kind"], "points");
+    assert_eq!(r["parameters"]["init"], "pca");
+    assert_eq!(r["parameters"]["eta"], "auto");
+    assert_eq!(r["parameters"]["neighbours"], 30);
+    // The graph as the library builds it from the same points and flags.
+    let aff = sgtsne::affinity::Affinities::default()
+        .perplexity(10.0)
+        .graph(&p, &mut |_| {})
+        .unwrap();
+    let (g, _) = sgtsne::graph::StochasticGraph::from_coo(&aff.coo, 1.0).unwrap();
+    assert_eq!(r["nnz"], g.nnz());
+    // KL of the written coordinates, dense and direct.
+    let d2 = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum::<f64>();
+    let mut z = 0.0;
+    for i in 0..n {
+        for j in 0..n {
+            if i != j {
+                z += 1.0 / (1.0 + d2(&y[i], &y[j]));
+            }
+        }
+    }
+    let mut kl = 0.0;
+    for i in 0..n {
+        let (c, v) = g.row(i);
+        for (&j, &pij) in c.iter().zip(v) {
+            kl += pij * (pij * z * (1.0 + d2(&y[i], &y[j as usize]))).ln();
+        }
+    }
+    let got = r["kl"].as_f64().unwrap();
+    assert!((got - kl).abs() < 1e-6, "report KL {got}, direct {kl}");
+    assert_eq!(r["kl_exact"], true);
+    // Brute-force neighbours, ties to the smaller index.
+    let nearest = |rows: &dyn Fn(usize) -> Vec<f64>, i: usize| -> Vec<usize> {
+        let mut d: Vec<(f64, usize)> = (0..n)
+            .filter(|&j| j != i)
+            .map(|j| (d2(&rows(i), &rows(j)), j))
+            .collect();
+        d.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        d.into_iter().take(10).map(|x| x.1).collect()
+    };
+    let inp = |i: usize| p.row(i).to_vec();
+    let emb = |i: usize| y[i].clone();
+    let mut kept = 0.0;
+    let mut right = 0;
+    for i in 0..n {
+        let (a, b) = (nearest(&inp, i), nearest(&emb, i));
+        kept += a.iter().filter(|x| b.contains(x)).count() as f64 / 10.0;
+        let mut votes = [0; 4];
+        for &j in &b {
+            votes[j % 4] += 1;
+        }
+        let best = (0..4).fold(0, |m, c| if votes[c] > votes[m] { c } else { m });
+        right += (best == i % 4) as usize;
+    }
+    let q = &r["quality"];
+    let pres = q["preservation_10nn"]["value"].as_f64().unwrap();
+    assert!(
+        (pres - kept / n as f64).abs() < 1e-12,
+        "preservation {pres} vs {}",
+        kept / n as f64
+    );
+    assert_eq!(q["preservation_10nn"]["sampled"], false);
+    let acc = q["label_accuracy_10nn"].as_f64().unwrap();
+    assert!(
+        (acc - right as f64 / n as f64).abs() < 1e-12,
+        "accuracy {acc}"
+    );
+    // Timings: parts are non-negative and fit in the total; memory and grid.
+    let s = &r["seconds"];
+    let total = s["total"].as_f64().unwrap();
+    let parts: f64 = [
+        "prepare",
+        "init",
+        "setup",
+        "attraction",
+        "repulsion",
+        "other",
+    ]
+    .iter()
+    .map(|k| {
+        let v = s[k].as_f64().unwrap();
+        assert!(v >= 0.0, "{k}: {v}");
+        v
+    })
+    .sum();
+    assert!(
+        parts <= total * 1.0001 + 1e-6,
+        "parts {parts} > total {total}"
+    );
+    assert!(r["peak_rss_bytes"].as_u64().unwrap() > 1 << 20);
+    assert!(r["grid"]["nodes_per_side"].as_u64().unwrap() >= 16);
 }

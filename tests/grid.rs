@@ -173,7 +173,7 @@ fn convolution_matches_direct_sum() {
             for y in 0..total {
                 let cy = coords(y);
                 let r2: i64 = (0..D).map(|k| (cx[k] - cy[k]).pow(2)).sum();
-                let k = sgtsne::repulse::tsne_kernel(h * h, r2 as f64);
+                let k = sgtsne::kernel::Kernel::CAUCHY.grid(h * h, r2 as f64);
                 for c in 0..nch {
                     want[c] += k * q[y * nch + c];
                 }

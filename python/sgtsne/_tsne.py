@@ -233,13 +233,30 @@ class TSNE(_Base):
     early_exaggeration : float, default=12.0
         Factor on the attraction during the first ``early_iter`` iterations.
     learning_rate : float or "auto", default="auto"
-        Step size; "auto" is ``max(200, n / early_exaggeration)``.
+        Step size; "auto" is ``max(200, n / exaggeration in force)``:
+        ``early_exaggeration`` early, then ``exaggeration`` (openTSNE's rule).
     max_iter : int, default=1000
         Gradient-descent iterations.
     early_iter : int, default=250
         Iterations with early exaggeration (and momentum ``momentum``).
-    init : "random" or ndarray of shape (n_samples, n_components), default="random"
-        The starting coordinates: seeded random, or given.
+    init : {"auto", "pca", "spectral", "random"} or ndarray of shape (n_samples, n_components), default="auto"
+        The start: "pca" (the points' top principal components; what
+        "auto" means for points), "spectral" (Laplacian eigenmaps of the
+        affinity graph; what "auto" means for ``fit_graph``), "random"
+        (N(0, 1e-4^2)), or given coordinates. Informative starts are
+        scaled so the first coordinate's standard deviation is 1e-4.
+    exaggeration : float, default=1.0
+        Exaggeration after the early phase, to the end; 2-4 tightens
+        clusters and shows more global structure on large data sets.
+    late_exaggeration : float or None, default=None
+        Exaggeration from iteration ``late_start`` to the end (FIt-SNE's
+        late exaggeration).
+    late_start : int or None, default=None
+        First iteration of ``late_exaggeration`` (None: right after the
+        early phase).
+    dof : float, default=1.0
+        Degrees of freedom nu of the kernel ``(1 + d^2/nu)^-nu``: 1 is
+        standard t-SNE, below 1 heavier tails split clusters finer.
     random_state : int, RandomState, Generator or None, default=None
         Seed of the random start and of the approximate neighbour search.
         None uses the library's fixed default seed (1), so runs repeat.
@@ -305,7 +322,11 @@ class TSNE(_Base):
         learning_rate: Union[float, str] = "auto",
         max_iter: int = _D["max_iter"],
         early_iter: int = _D["early_iter"],
-        init: Union[str, ArrayLike] = "random",
+        init: Union[str, ArrayLike] = "auto",
+        exaggeration: float = _D["exaggeration"],
+        late_exaggeration: Optional[float] = None,
+        late_start: Optional[int] = None,
+        dof: float = _D["dof"],
         random_state: Any = None,
         n_jobs: Optional[int] = -1,
         verbose: Union[bool, int] = False,
@@ -327,6 +348,10 @@ class TSNE(_Base):
         self.max_iter = max_iter
         self.early_iter = early_iter
         self.init = init
+        self.exaggeration = exaggeration
+        self.late_exaggeration = late_exaggeration
+        self.late_start = late_start
+        self.dof = dof
         self.random_state = random_state
         self.n_jobs = n_jobs
         self.verbose = verbose
@@ -361,6 +386,11 @@ class TSNE(_Base):
             "dim": int(self.n_components),
             "perplexity": self.perplexity,
             "alpha": self.early_exaggeration,
+            "exaggeration": self.exaggeration,
+            "late_exaggeration": self.late_exaggeration,
+            "late_start": None if self.late_start is None else int(self.late_start),
+            "dof": self.dof,
+            "init": self.init if isinstance(self.init, str) else None,
             "eta": lr,
             "max_iter": int(self.max_iter),
             "early_iter": int(self.early_iter),
@@ -379,10 +409,11 @@ class TSNE(_Base):
     def _init(self, n: int) -> Optional[np.ndarray]:
         init = self.init
         if isinstance(init, str):
-            if init == "random":
+            if init in ("auto", "pca", "spectral", "random"):
                 return None
             raise ValueError(
-                f"invalid init: expected 'random' or an array of shape (n_samples, n_components), got {init!r}"
+                "invalid init: expected 'auto', 'pca', 'spectral', 'random' or an array "
+                f"of shape (n_samples, n_components), got {init!r}"
             )
         a = _as_float_matrix(init, "init")
         if a.shape != (n, self.n_components):

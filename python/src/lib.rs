@@ -255,8 +255,19 @@ fn embedder(p: &Bound<'_, PyDict>) -> PyResult<Embedder> {
         momentum,
         final_momentum,
         min_gain,
-        report_every
+        report_every,
+        exaggeration,
+        dof
     );
+    if let Some(v) = get::<f64>(p, "late_exaggeration")? {
+        e = e.late_exaggeration(Some(v));
+    }
+    if let Some(v) = get::<usize>(p, "late_start")? {
+        e = e.late_start(Some(v));
+    }
+    if let Some(v) = parsed::<sgtsne::Init>(p, "init")? {
+        e = e.init(v);
+    }
     if let Some(v) = get::<f64>(p, "grid_h")? {
         e = e.grid_h(Some(v));
     }
@@ -355,15 +366,23 @@ fn fit(
     e: &Embedder,
     graph: &StochasticGraph,
     init: Option<&Points>,
-    source: Option<Source>,
+    source: Source,
+    keep_model: bool,
     hooks: &Hooks,
 ) -> sgtsne::Result<(Embedding, Option<Model>)> {
-    let mut session = e.session(graph, init.map(Points::as_slice))?;
+    // Points start from the principal components of the points the
+    // neighbours were searched in (SPEC §10), graphs from their spectrum.
+    let mut session = match &source {
+        Source::Points { reference, .. } => {
+            e.session_points(graph, reference, init.map(Points::as_slice))?
+        }
+        _ => e.session(graph, init.map(Points::as_slice))?,
+    };
     let count = session.plan().max_iter;
     let result = hooks.run(&mut session, count)?;
-    let model = match source {
-        Some(s) => Some(Model::with_result(e, graph, &session, &result, s)?),
-        None => None,
+    let model = match keep_model {
+        true => Some(Model::with_result(e, graph, &session, &result, source)?),
+        false => None,
     };
     Ok((result, model))
 }
@@ -407,7 +426,7 @@ fn fit_points<'py>(
         let mut g = aff.graph(&x, &mut |s| hooks.stage(s))?;
         let (graph, _) = StochasticGraph::from_coo(&g.coo, lambda)?;
         let dims = x.d();
-        let source = keep_model.then(|| match g.pca.take() {
+        let source = match g.pca.take() {
             Some((pca, reference)) => Source::Points {
                 reference,
                 pca: Some(pca),
@@ -418,8 +437,8 @@ fn fit_points<'py>(
                 pca: None,
                 dims,
             },
-        });
-        fit(&e, &graph, init.as_ref(), source, hooks)
+        };
+        fit(&e, &graph, init.as_ref(), source, keep_model, hooks)
     })?;
     Ok(finish(py, result, model))
 }
@@ -458,8 +477,7 @@ fn fit_graph<'py>(
     let init = init_points(py, init)?;
     let (result, model) = drive(py, n_jobs, on_report, None, |hooks| {
         let (graph, _) = StochasticGraph::from_coo(&coo, lambda)?;
-        let source = keep_model.then_some(Source::Graph { lambda });
-        fit(&e, &graph, init.as_ref(), source, hooks)
+        fit(&e, &graph, init.as_ref(), Source::Graph { lambda }, keep_model, hooks)
     })?;
     Ok(finish(py, result, model))
 }
@@ -551,6 +569,10 @@ impl PyModel {
         d.set_item("max_iter", p.max_iter)?;
         d.set_item("early_iter", p.early_iter)?;
         d.set_item("alpha", p.alpha)?;
+        d.set_item("exaggeration", p.exaggeration)?;
+        d.set_item("late_exaggeration", p.late.map(|l| l.0))?;
+        d.set_item("late_start", p.late.map(|l| l.1))?;
+        d.set_item("dof", p.dof)?;
         d.set_item("eta", p.eta)?;
         d.set_item("momentum", p.momentum)?;
         d.set_item("final_momentum", p.final_momentum)?;
@@ -644,6 +666,8 @@ fn defaults_dict(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
     d.set_item("max_iter", defaults::MAX_ITER)?;
     d.set_item("early_iter", defaults::EARLY_ITER)?;
     d.set_item("alpha", defaults::ALPHA)?;
+    d.set_item("exaggeration", defaults::EXAGGERATION)?;
+    d.set_item("dof", defaults::DOF)?;
     d.set_item("seed", defaults::SEED)?;
     d.set_item("momentum", defaults::MOMENTUM)?;
     d.set_item("final_momentum", defaults::FINAL_MOMENTUM)?;

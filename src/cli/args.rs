@@ -13,7 +13,7 @@ use sgtsne::io::points::InputFormat;
 use sgtsne::knn::KnnMethod;
 use sgtsne::order::VertexOrder;
 use sgtsne::repulse::{FftBackend, RepulsionKind};
-use sgtsne::{AttractionKind, Embedder, Eta, Placement};
+use sgtsne::{AttractionKind, Embedder, Eta, Init, Placement};
 
 const AFTER_HELP: &str = "\
 Examples:
@@ -90,18 +90,53 @@ pub struct Args {
     #[arg(short = 'a', long, default_value_t = defaults::ALPHA, allow_negative_numbers = true)]
     pub alpha: f64,
 
-    /// Step size: a positive number, or 'auto' = max(200, N/alpha).
-    /// '200' reproduces SG-t-SNE-Pi and bh_tsne
+    /// Exaggeration after the early phase, to the end: 1 is plain t-SNE;
+    /// 2-4 tightens clusters and shows more of the global structure of
+    /// large data sets (openTSNE's 'exaggeration')
+    #[arg(long, default_value_t = defaults::EXAGGERATION, allow_negative_numbers = true)]
+    pub exaggeration: f64,
+
+    /// Late exaggeration factor, from --late-start to the end (FIt-SNE's
+    /// 'late_exag_coeff')
+    #[arg(long, value_name = "E", allow_negative_numbers = true)]
+    pub late_exaggeration: Option<f64>,
+
+    /// First iteration of the late exaggeration (default: right after the
+    /// early phase)
+    #[arg(long, value_name = "ITER", requires = "late_exaggeration")]
+    pub late_start: Option<usize>,
+
+    /// Degrees of freedom nu of the kernel (1 + d^2/nu)^-nu: 1 is standard
+    /// t-SNE; below 1 (e.g. 0.5) heavier tails split clusters finer; large
+    /// values approach SNE's Gaussian
+    #[arg(long, default_value_t = defaults::DOF, value_name = "NU", allow_negative_numbers = true)]
+    pub dof: f64,
+
+    /// Step size: a positive number, or 'auto' = max(200, N / exaggeration
+    /// in force: alpha early, then --exaggeration). '200' reproduces
+    /// SG-t-SNE-Pi and bh_tsne
     #[arg(long, default_value_t = Eta::Auto, allow_negative_numbers = true)]
     pub eta: Eta,
 
-    /// Seed of the random initial embedding (runs with the same seed reproduce exactly)
+    /// Seed of the start and of the approximate kNN search (runs with the
+    /// same seed reproduce exactly)
     #[arg(long, default_value_t = defaults::SEED)]
     pub seed: u64,
 
-    /// Initial embedding: N rows of d numbers, in input vertex order
-    #[arg(long, value_name = "FILE")]
-    pub init: Option<PathBuf>,
+    /// Start: spectral (Laplacian eigenmaps of the graph; the default for
+    /// graphs), pca (the points' principal components; the default for
+    /// points), random (N(0, 1e-4^2)), auto, or FILE: N rows of d numbers
+    /// in input vertex order (text with an optional header, or .npy). A
+    /// file named like a keyword needs a path: ./pca
+    #[arg(long, value_name = "KIND|FILE", default_value = "auto")]
+    pub init: InitArg,
+
+    /// Also write a JSON report: the parameters used (every 'auto'
+    /// resolved), sizes, final KL, seconds per phase, peak memory, the
+    /// final grid, and quality (10-NN preservation; with --labels, 10-NN
+    /// label accuracy)
+    #[arg(long, value_name = "FILE.json")]
+    pub report: Option<PathBuf>,
 
     /// Vertex labels, one per line in input order (any strings): colour the
     /// plots and report the 10-NN label accuracy of the embedding
@@ -171,6 +206,33 @@ pub struct Args {
     pub save: Option<PathBuf>,
 }
 
+/// `--init`: a kind of start, or a file of coordinates.
+#[derive(Clone, Debug, PartialEq)]
+pub enum InitArg {
+    Kind(Init),
+    File(PathBuf),
+}
+
+impl std::str::FromStr for InitArg {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        Ok(match s.parse::<Init>() {
+            Ok(k) => InitArg::Kind(k),
+            Err(_) => InitArg::File(PathBuf::from(s)),
+        })
+    }
+}
+
+impl Args {
+    /// The --init file, if one was given.
+    pub fn init_file(&self) -> Option<&PathBuf> {
+        match &self.init {
+            InitArg::File(p) => Some(p),
+            InitArg::Kind(_) => None,
+        }
+    }
+}
+
 fn parse_size(s: &str) -> std::result::Result<u64, String> {
     sgtsne::memory::parse_size(s).map_err(|e| match e {
         sgtsne::Error::Param { msg, .. } => msg,
@@ -210,7 +272,9 @@ pub const POINT_FLAGS: [&str; 3] = ["perplexity", "knn", "pca"];
     version,
     after_help = "Example:\n  sgtsne graph points.npy --perplexity 30 -o graph.mtx\n  sgtsne graph.mtx --dim 2\n\n\
 The file holds p(j|i) in column i (columns sum to 1); embedding it gives the\n\
-same result as embedding the points directly with the same flags."
+same result as embedding the points directly with the same flags and start\n\
+(--init random or a file: by default points start from their principal\n\
+components, graphs from their spectral layout)."
 )]
 pub struct GraphArgs {
     /// Points: .npy, .txt, .csv, .tsv or bh_tsne's .dat
@@ -374,6 +438,14 @@ impl Args {
             .max_iter(self.max_iter)
             .early_iter(self.early_iter)
             .alpha(self.alpha)
+            .exaggeration(self.exaggeration)
+            .late_exaggeration(self.late_exaggeration)
+            .late_start(self.late_start)
+            .dof(self.dof)
+            .init(match &self.init {
+                InitArg::Kind(k) => *k,
+                InitArg::File(_) => Init::Auto,
+            })
             .eta(self.eta)
             .seed(self.seed)
             .repulsion(self.repulsion)

@@ -50,7 +50,7 @@ pub fn run(dir: &Path) -> Result<()> {
         "Fitting performed in {:.2} seconds.",
         t.elapsed().as_secs_f64()
     );
-    let costs = sgtsne::optimize::point_costs(&graph, &e.coords, e.z);
+    let costs = sgtsne::optimize::point_costs(&graph, &e.coords, e.z, Default::default());
     sgtsne::io::output::write_atomic(&result, |w| {
         write_result(w, job.no_dims as usize, e.coords.as_slice(), &costs)
     })
@@ -98,7 +98,9 @@ fn fit(job: &BhTsneJob, seed: u64, g: &StochasticGraph, out: &mut impl Write) ->
     // the last line is held back and printed with the final embedding's KL
     // (which the per-point costs in result.dat sum to).
     let mut last_seconds = 0.0;
-    let mut session = embedder.session(g, None)?;
+    // bh_tsne starts at random; we start, as for any point input, from the
+    // points' principal components (SPEC §10), which keeps global structure.
+    let mut session = embedder.session_points(g, &job.points, None)?;
     session.run_to_end(&mut |p| {
         if let Some(kl) = p.kl {
             if p.iter == p.max_iter {

@@ -7,12 +7,13 @@ use anyhow::{bail, Result};
 use sgtsne::io::labels::{read_labels, Labels};
 use sgtsne::io::output::{self, Format};
 use sgtsne::io::points::InputFormat;
+use sgtsne::model::Source;
 use sgtsne::points::Points;
 use sgtsne::{Embedding, Model, Plan};
 
 use super::args::Args;
 use super::input;
-use super::report::Reporter;
+use super::report::{self, Reporter};
 
 /// Runs the main subcommand; `point_flag` is the first point-only flag
 /// given on the command line, if any.
@@ -32,13 +33,27 @@ pub fn run(args: &Args, point_flag: Option<&str>) -> Result<()> {
     let o = input::Opts {
         quiet: args.quiet,
         cap: input::memory_cap(args.max_memory),
-        keep: args.save.is_some(),
+        // Points are kept for the PCA start, the quality report and --save.
+        keep: true,
     };
-    let (graph, source) = input::read_graph(&args.input, format, args.lambda, &aff, &o)?;
-    let mut plan = embedder.plan(graph.n())?;
+    let input::Prepared {
+        graph,
+        source,
+        knn,
+        input_nn,
+    } = input::read_graph(&args.input, format, args.lambda, &aff, &o)?;
+    let reference = match &source {
+        Some(Source::Points { reference, .. }) => Some(reference),
+        _ => None,
+    };
+    let planner = |e: &sgtsne::Embedder| match reference {
+        Some(_) => e.plan_points(graph.n()),
+        None => e.plan(graph.n()),
+    };
+    let mut plan = planner(&embedder)?;
     if let Some(side) = input::grid_side_within(&plan, graph.nnz(), o.cap) {
         embedder = embedder.grid_max(Some(side));
-        plan = embedder.plan(graph.n())?;
+        plan = planner(&embedder)?;
         if !args.quiet {
             eprintln!(
                 "note: {} holds a repulsion grid of at most {side} nodes per side; an embedding wider than that gets a coarser grid",
@@ -62,22 +77,91 @@ pub fn run(args: &Args, point_flag: Option<&str>) -> Result<()> {
     let prepare = t0.elapsed().as_secs_f64();
 
     let reporter = Reporter::new(args.quiet, plan.max_iter);
-    reporter.start(&plan, need);
-    let mut session = embedder.session(&graph, init.as_ref().map(Points::as_slice))?;
-    let status = session.run_to_end(&mut |p| reporter.progress(p));
+    let start = match args.init_file() {
+        Some(p) => format!("the coordinates in {}", p.display()),
+        None => plan.init.to_string(),
+    };
+    reporter.start(&plan, need, &start);
+    let given = init.as_ref().map(Points::as_slice);
+    let mut session = match reference {
+        Some(r) => embedder.session_points(&graph, r, given)?,
+        None => embedder.session(&graph, given)?,
+    };
+    reporter.started(&session);
+    let mut last_grid = None;
+    let status = session.run_to_end(&mut |p| {
+        last_grid = p.grid;
+        reporter.progress(p)
+    });
     reporter.finish();
     status?;
     let result = session.result()?;
     write_outputs(args, &result, labels.as_ref())?;
-    if let (Some(path), Some(source)) = (&args.save, source) {
-        Model::with_result(&embedder, &graph, &session, &result, source)?.save(path)?;
+    let quality_needed = !args.quiet || args.report.is_some();
+    let accuracy = match (&labels, quality_needed) {
+        (Some(l), true) => Some(sgtsne::quality::knn_label_accuracy(&result.coords, l)?),
+        _ => None,
+    };
+    let preservation = if quality_needed {
+        let t = Instant::now();
+        let p = match (reference, &input_nn) {
+            (Some(_), Some((nn, k))) => {
+                sgtsne::quality::preservation_given(nn, *k, &result.coords, plan.seed)?
+            }
+            (Some(r), None) => sgtsne::quality::preservation(r, &result.coords, plan.seed)?,
+            (None, _) => sgtsne::quality::graph_preservation(&graph, &result.coords, plan.seed)?,
+        };
+        Some((p, t.elapsed().as_secs_f64()))
+    } else {
+        None
+    };
+    if let Some(path) = &args.report {
+        let r = report::Run {
+            args,
+            plan: session.plan(),
+            start: &start,
+            nnz: graph.nnz(),
+            knn,
+            result: &result,
+            spectral: session.spectral(),
+            grid: last_grid,
+            prepare,
+            total: t0.elapsed().as_secs_f64(),
+            preservation: preservation.map(|p| p.0),
+            points: reference.is_some(),
+            accuracy,
+        };
+        output::write_atomic(path, |w| w.write_all(r.json().as_bytes()))?;
+    }
+    if let (Some(path), Some(source)) = (&args.save, &source) {
+        Model::with_result(&embedder, &graph, &session, &result, source.clone())?.save(path)?;
     }
     if !args.quiet {
-        if let Some(l) = &labels {
-            let acc = sgtsne::quality::knn_label_accuracy(&result.coords, l)?;
+        if let Some(acc) = accuracy {
             eprintln!("10-NN label accuracy of the embedding: {acc:.4}");
         }
-        summary(&result, prepare, t0.elapsed().as_secs_f64());
+        if let Some((p, secs)) = preservation {
+            eprintln!(
+                "10-NN preservation ({}): {:.4}{} ({secs:.2} s)",
+                if reference.is_some() {
+                    "input neighbours kept"
+                } else {
+                    "heaviest edges kept"
+                },
+                p.value,
+                if p.sampled {
+                    format!(", over a seeded sample of {} points", p.scored)
+                } else {
+                    String::new()
+                }
+            );
+        }
+        summary(
+            &result,
+            prepare,
+            t0.elapsed().as_secs_f64(),
+            preservation.map(|p| p.0.value),
+        );
     }
     Ok(())
 }
@@ -95,10 +179,11 @@ fn check_outputs(args: &Args) -> Result<()> {
             outputs.push((flag, p.as_path()));
         }
     }
+    let init_file = args.init_file().cloned();
     let mut inputs = vec![("the input", args.input.as_path())];
     for (flag, p) in [
         ("the --labels file", &args.labels),
-        ("the --init file", &args.init),
+        ("the --init file", &init_file),
     ] {
         if let Some(p) = p {
             inputs.push((flag, p.as_path()));
@@ -113,7 +198,7 @@ fn check_outputs(args: &Args) -> Result<()> {
 
 /// The --init rows, checked against the graph.
 fn read_init(args: &Args, plan: &Plan) -> Result<Option<Points>> {
-    let Some(p) = &args.init else {
+    let Some(p) = args.init_file() else {
         return Ok(None);
     };
     let rows = sgtsne::io::init::read_init(p, plan.dim)?;
@@ -154,12 +239,18 @@ fn write_outputs(args: &Args, result: &Embedding, labels: Option<&Labels>) -> Re
 }
 
 /// The last line, which scripts may parse.
-fn summary(result: &Embedding, prepare: f64, total: f64) {
+fn summary(result: &Embedding, prepare: f64, total: f64, preservation: Option<f64>) {
     let t = result.timings;
-    let prep = prepare + t.setup;
+    let prep = prepare + t.init + t.setup;
     let other = (total - prep - t.attraction - t.repulsion).max(0.0);
     eprintln!(
-        "time: total {:.2} s (prepare {:.2} s, attraction {:.2} s, repulsion {:.2} s, other {:.2} s), final KL {:.4}",
-        total, prep, t.attraction, t.repulsion, other, result.kl
+        "time: total {:.2} s (prepare {:.2} s, attraction {:.2} s, repulsion {:.2} s, other {:.2} s), final KL {:.4}{}",
+        total,
+        prep,
+        t.attraction,
+        t.repulsion,
+        other,
+        result.kl,
+        preservation.map_or(String::new(), |p| format!(", 10-NN preservation {p:.4}"))
     );
 }

@@ -139,7 +139,9 @@ pub fn read_graph(
     lambda: f64,
     aff: &Affinities,
     o: &Opts,
-) -> Result<(StochasticGraph, Option<Source>)> {
+) -> Result<Prepared> {
+    let mut knn = None;
+    let mut input_nn = None;
     let (what, coo, source) = if format == InputFormat::Mtx {
         let coo = sgtsne::io::mtx::read_matrix_market(path)?;
         let what = format!(
@@ -157,13 +159,42 @@ pub fn read_graph(
         (format!("read {}", path.display()), coo, source)
     } else {
         let (g, source) = points_graph(path, format, aff, o)?;
+        knn = Some((g.k, g.method));
+        if g.method == sgtsne::knn::KnnMethod::Exact {
+            // Column i lists point i's neighbours nearest first: keep the
+            // first few for the quality report.
+            let keep = sgtsne::quality::PRESERVATION_K.min(g.k);
+            let mut nn = Vec::with_capacity(g.coo.n * keep);
+            for col in g.coo.rows.chunks_exact(g.k) {
+                nn.extend_from_slice(&col[..keep]);
+            }
+            input_nn = Some((nn, keep));
+        }
         ("kNN graph".to_string(), g.coo, source)
     };
     let (graph, report) = StochasticGraph::from_coo(&coo, lambda)?;
     if !o.quiet {
         describe(&what, &report);
     }
-    Ok((graph, source))
+    Ok(Prepared {
+        graph,
+        source,
+        knn,
+        input_nn,
+    })
+}
+
+/// A prepared input.
+pub struct Prepared {
+    pub graph: StochasticGraph,
+    /// What a model needs (kept with `Opts::keep`); for points, also the
+    /// points the neighbours were searched in.
+    pub source: Option<Source>,
+    /// For points: neighbours per point and the search used.
+    pub knn: Option<(usize, sgtsne::knn::KnnMethod)>,
+    /// For points searched exactly: each point's nearest neighbours
+    /// (n rows of the given count, nearest first).
+    pub input_nn: Option<(Vec<u32>, usize)>,
 }
 
 /// How the inputs are read: quietly or not, under which memory cap, and

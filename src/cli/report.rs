@@ -34,18 +34,50 @@ impl Reporter {
         }
     }
 
-    /// The banner before the run.
-    pub fn start(&self, plan: &Plan, need: sgtsne::memory::Estimate) {
+    /// The banner before the run; `start` says where it starts.
+    pub fn start(&self, plan: &Plan, need: sgtsne::memory::Estimate, start: &str) {
         if !self.quiet {
             eprintln!(
-                "embedding {} vertices in {}D: {} iterations, eta {}, repulsion {:?}, memory estimate {} (at most {})",
+                "embedding {} vertices in {}D from {start}: {} iterations, {}{}, repulsion {:?}, memory estimate {} (at most {})",
                 plan.n,
                 plan.dim,
                 plan.max_iter,
-                plan.eta,
+                schedule(plan),
+                if plan.dof == 1.0 {
+                    String::new()
+                } else {
+                    format!(", kernel dof {}", plan.dof)
+                },
                 plan.repulsion,
                 sgtsne::memory::human(need.typical),
                 sgtsne::memory::human(need.most)
+            );
+        }
+    }
+
+    /// What building the session found (the spectral start).
+    pub fn started(&self, session: &sgtsne::Session) {
+        if self.quiet {
+            return;
+        }
+        if let Some(s) = session.spectral() {
+            let t = session.timings();
+            eprintln!(
+                "spectral start: {} component{}{}, {} Lanczos steps{} ({:.2} s)",
+                s.components,
+                if s.components == 1 { "" } else { "s" },
+                if s.isolated > 0 {
+                    format!(" and {} isolated vertices (placed at random)", s.isolated)
+                } else {
+                    String::new()
+                },
+                s.steps,
+                if s.converged {
+                    ""
+                } else {
+                    " (not fully converged; fine for a start)"
+                },
+                t.init
             );
         }
     }
@@ -93,5 +125,142 @@ impl Reporter {
         if let Some(b) = &self.bar {
             b.finish_and_clear();
         }
+    }
+}
+
+/// The exaggeration and step of each phase, e.g. "exaggeration 12 (eta
+/// 5833) to iteration 250, then 1 (eta 70000)".
+pub fn schedule(plan: &Plan) -> String {
+    let ph = plan.phases();
+    let mut out = String::new();
+    for (k, (start, e, eta)) in ph.iter().enumerate() {
+        if k > 0 {
+            out.push_str(&format!(" to iteration {start}, then "));
+        } else {
+            out.push_str("exaggeration ");
+        }
+        out.push_str(&format!("{e} (eta {})", fmt_num(*eta)));
+    }
+    out
+}
+
+fn fmt_num(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{}", v as i64)
+    } else {
+        format!("{v:.4}")
+    }
+}
+
+/// Everything `--report` writes.
+pub struct Run<'a> {
+    pub args: &'a super::args::Args,
+    pub plan: &'a Plan,
+    pub start: &'a str,
+    pub nnz: usize,
+    pub knn: Option<(usize, sgtsne::knn::KnnMethod)>,
+    pub result: &'a sgtsne::Embedding,
+    pub spectral: Option<&'a sgtsne::init::SpectralReport>,
+    pub grid: Option<sgtsne::repulse::GridShape>,
+    pub prepare: f64,
+    pub total: f64,
+    pub preservation: Option<sgtsne::quality::Preservation>,
+    pub points: bool,
+    pub accuracy: Option<f64>,
+}
+
+impl Run<'_> {
+    /// The report as pretty-printed JSON.
+    pub fn json(&self) -> String {
+        use serde_json::json;
+        let p = self.plan;
+        let a = self.args;
+        let t = self.result.timings;
+        let phases: Vec<_> = p
+            .phases()
+            .iter()
+            .map(|(s, e, eta)| json!({"from_iteration": s, "exaggeration": e, "eta": eta}))
+            .collect();
+        let mut params = json!({
+            "dim": p.dim,
+            "max_iter": p.max_iter,
+            "early_iter": p.early_iter,
+            "alpha": p.alpha,
+            "exaggeration": p.exaggeration,
+            "late_exaggeration": p.late.map(|l| l.0),
+            "late_start": p.late.map(|l| l.1),
+            "dof": p.dof,
+            "eta": if p.eta_auto { json!("auto") } else { json!(p.eta) },
+            "phases": phases,
+            "momentum": p.momentum,
+            "final_momentum": p.final_momentum,
+            "min_gain": p.min_gain,
+            "seed": p.seed,
+            "init": self.start,
+            "lambda": a.lambda,
+            "repulsion": p.repulsion.to_string(),
+            "grid_h": p.grid_h,
+            "grid_max": p.grid_max,
+            "order": p.order.to_string(),
+            "attraction": p.attraction.to_string(),
+            "threads": rayon::current_num_threads(),
+        });
+        if let Some((k, method)) = self.knn {
+            params["perplexity"] = json!(a.points.perplexity);
+            params["neighbours"] = json!(k);
+            params["knn"] = json!(method.to_string());
+            params["pca"] = json!(a.points.pca);
+        }
+        let other =
+            (self.total - self.prepare - t.init - t.setup - t.attraction - t.repulsion).max(0.0);
+        let mut quality = json!({});
+        if let Some(pr) = self.preservation {
+            quality["preservation_10nn"] = json!({
+                "value": pr.value,
+                "against": if self.points { "10 nearest input neighbours" } else { "10 heaviest edges" },
+                "scored": pr.scored,
+                "sampled": pr.sampled,
+            });
+        }
+        if let Some(acc) = self.accuracy {
+            quality["label_accuracy_10nn"] = json!(acc);
+        }
+        let r = json!({
+            "sgtsne": env!("CARGO_PKG_VERSION"),
+            "input": a.input.display().to_string(),
+            "input_kind": if self.points { "points" } else { "graph" },
+            "n": p.n,
+            "nnz": self.nnz,
+            "dim": p.dim,
+            "parameters": params,
+            "iterations": self.result.iterations,
+            "kl": self.result.kl,
+            "kl_exact": self.result.kl_exact,
+            "seconds": {
+                "prepare": self.prepare,
+                "init": t.init,
+                "setup": t.setup,
+                "attraction": t.attraction,
+                "repulsion": t.repulsion,
+                "other": other,
+                "total": self.total,
+            },
+            "peak_rss_bytes": sgtsne::memory::peak_rss(),
+            "grid": self.grid.map(|g| json!({
+                "nodes_per_side": g.m - 2,
+                "h": g.h,
+                "capped": g.capped,
+            })),
+            "spectral": self.spectral.map(|s| json!({
+                "components": s.components,
+                "isolated": s.isolated,
+                "converged": s.converged,
+                "lanczos_steps": s.steps,
+            })),
+            "quality": quality,
+        });
+        let mut s = serde_json::to_string_pretty(&r).expect("JSON of plain values");
+        s.push('\n');
+        s
     }
 }

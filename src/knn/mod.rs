@@ -4,10 +4,12 @@
 mod descent;
 mod exact;
 mod heap;
+mod lowdim;
 mod perplexity;
 
 pub use descent::{approx, DescentParams};
 pub use exact::{exact, exact_query};
+pub use lowdim::exact_low_dim;
 pub use perplexity::{calibrate_row, perplexity_graph, Calibration, PERPLEXITY_TOL};
 
 use crate::error::{Error, Result};

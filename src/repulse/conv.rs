@@ -29,12 +29,7 @@ use rustfft::num_complex::Complex32 as C32;
 use rustfft::num_complex::Complex64 as C64;
 
 use super::fft::{LineFft, Planner};
-
-/// K(r) = (1 + h²‖r‖²)⁻², the squared t-kernel in grid units.
-pub fn tsne_kernel(h2: f64, r2: f64) -> f64 {
-    let w = 1.0 / (1.0 + h2 * r2);
-    w * w
-}
+use crate::kernel::Kernel;
 
 struct Plans {
     fwd: Arc<dyn LineFft>,
@@ -57,8 +52,10 @@ pub struct Convolver<const D: usize> {
     planner: Planner,
     /// Plans by line length (2m).
     plans: HashMap<usize, Plans>,
-    /// (m, h bits) of the cached kernel transforms.
-    kernel_key: Option<(usize, u64)>,
+    /// The kernel K = w^((ν+1)/ν) it convolves with.
+    kernel: Kernel,
+    /// (m, h bits, ν bits) of the cached kernel transforms.
+    kernel_key: Option<(usize, u64, u64)>,
     /// The kernel's 2m-point transform is real and even on every axis, so
     /// (m+1)^D values hold it all: lines along the last axis (the order of
     /// pass 2), line (a_0, …, a_{D−2}) at index Σ a_k (m+1)^k, pre-scaled by
@@ -101,6 +98,7 @@ impl<const D: usize> Convolver<D> {
         Convolver {
             planner: Planner::with_backend(backend),
             plans: HashMap::new(),
+            kernel: Kernel::CAUCHY,
             kernel_key: None,
             kernel_lines: Vec::new(),
             kernel_cos: Vec::new(),
@@ -112,6 +110,18 @@ impl<const D: usize> Convolver<D> {
             results: Vec::new(),
             lanes: Vec::new(),
         }
+    }
+
+    /// Convolves with `kernel`'s repulsion weight (default ν = 1, K(r) =
+    /// (1 + h²‖r‖²)⁻²).
+    pub fn with_kernel(mut self, kernel: Kernel) -> Self {
+        self.kernel = kernel;
+        self
+    }
+
+    /// The kernel it convolves with.
+    pub fn kernel(&self) -> Kernel {
+        self.kernel
     }
 
     fn prepare(&mut self, m: usize, h: f64) {
@@ -140,7 +150,7 @@ impl<const D: usize> Convolver<D> {
         }
         grow(&mut self.spectra, spec * m);
         grow(&mut self.results, spec * m);
-        let key = (m, h.to_bits());
+        let key = (m, h.to_bits(), self.kernel.dof().to_bits());
         if self.kernel_key != Some(key) {
             self.build_kernel(m, h);
             self.kernel_key = Some(key);
@@ -159,6 +169,7 @@ impl<const D: usize> Convolver<D> {
         let e = m + 1;
         let ne = e.pow(D as u32);
         let h2 = h * h;
+        let kernel = self.kernel;
         self.kernel_cos.resize(ne, 0.0);
         self.kernel_rot.resize(ne, 0.0);
         // k on [0, m]^D, axis 0 fastest; zero where any offset is m.
@@ -179,7 +190,7 @@ impl<const D: usize> Convolver<D> {
                     *o = if edge || j0 == m {
                         0.0
                     } else {
-                        tsne_kernel(h2, r2 + (j0 * j0) as f64)
+                        kernel.grid(h2, r2 + (j0 * j0) as f64)
                     };
                 }
             });

@@ -7,9 +7,10 @@
 
 use rayon::prelude::*;
 
-use super::conv::{tsne_kernel, Convolver};
+use super::conv::Convolver;
 use super::interp::{cubic_weights, fft_size};
 use super::Repulsion;
+use crate::kernel::Kernel;
 use crate::util::CHUNK;
 
 /// Fewest interior grid points per side. SPEC §6 says 14; at 14 the 3D
@@ -42,9 +43,15 @@ pub struct GridShape {
 /// is at most h unless the cap binds; then it grows with the extent and
 /// the grid's size, cost and memory stay bounded.
 pub fn grid_shape(e: f64, h: f64, dim: usize, max_side: usize) -> GridShape {
+    grid_shape_with(e, h, dim, max_side, MIN_GRID)
+}
+
+/// [`grid_shape`] with at least `min_side` interior nodes per side.
+pub fn grid_shape_with(e: f64, h: f64, dim: usize, max_side: usize, min_side: usize) -> GridShape {
     // f64 → usize saturates, so a huge or infinite extent is just capped.
     let wanted = (e / h).ceil() as usize;
-    let n0 = wanted.clamp(MIN_GRID, max_side.max(MIN_GRID));
+    let lo = min_side.max(MIN_GRID);
+    let n0 = wanted.clamp(lo, max_side.max(lo));
     let m = fft_size(n0 + 2, dim);
     let n = m - 2;
     let e = if e > 0.0 { e } else { 1e-12 };
@@ -69,6 +76,8 @@ pub struct GridRepulsion<const D: usize> {
     h: f64,
     /// Cap on the interior nodes per side (see [`grid_shape`]).
     max_side: usize,
+    /// Fewest interior nodes per side.
+    min_side: usize,
     conv: Convolver<D>,
     /// Per point (working order): linear cell id.
     cell: Vec<u32>,
@@ -99,6 +108,7 @@ impl<const D: usize> GridRepulsion<D> {
         GridRepulsion {
             h,
             max_side: usize::MAX,
+            min_side: MIN_GRID,
             conv: Convolver::with_backend(backend),
             cell: Vec::new(),
             order: Vec::new(),
@@ -117,6 +127,16 @@ impl<const D: usize> GridRepulsion<D> {
 }
 
 impl<const D: usize> GridRepulsion<D> {
+    /// Uses the heavy-tailed kernel `kernel` (default ν = 1). Below ν = 1
+    /// the kernel varies on the scale √ν, so the fewest nodes per side
+    /// grow as 1/√ν to keep the accuracy of small extents.
+    pub fn with_kernel(mut self, kernel: Kernel) -> Self {
+        self.conv = self.conv.with_kernel(kernel);
+        let s = kernel.dof().sqrt().min(1.0);
+        self.min_side = (MIN_GRID as f64 / s).ceil() as usize;
+        self
+    }
+
     /// Caps the grid at `max_side` interior nodes per side.
     pub fn with_max_side(mut self, max_side: usize) -> Self {
         self.max_side = max_side;
@@ -166,7 +186,7 @@ impl<const D: usize> Repulsion<D> for GridRepulsion<D> {
                 },
             );
         let e = (0..D).map(|k| hi[k] - lo[k]).fold(0.0, f64::max);
-        let shape = grid_shape(e, self.h, D, self.max_side);
+        let shape = grid_shape_with(e, self.h, D, self.max_side, self.min_side);
         let GridShape { m, h, .. } = shape;
         self.last_shape = Some(shape);
         let total = m.pow(D as u32);
@@ -285,10 +305,12 @@ impl<const D: usize> Repulsion<D> for GridRepulsion<D> {
 
         // K on in-stencil offsets e ∈ {0..3}^D, entry Σ e_k 4^k (axis 0
         // fastest, as self_term reads it).
+        let kernel = self.conv.kernel();
+        let inv_dof = kernel.inv_dof();
         let mut kself = [0.0; 64];
         for (t, k) in kself.iter_mut().enumerate().take(1 << (2 * D)) {
             let r2: usize = (0..D).map(|a| ((t >> (2 * a)) & 3).pow(2)).sum();
-            *k = tsne_kernel(h * h, r2 as f64);
+            *k = kernel.grid(h * h, r2 as f64);
         }
 
         // G2S and the per-point terms, in sorted order.
@@ -314,8 +336,10 @@ impl<const D: usize> Repulsion<D> for GridRepulsion<D> {
                         }
                         // Z's j = i terms come back through the grid as s_i, not
                         // the exact 1: subtract what the grid added.
-                        zs[k] = (1.0 + 2.0 * yy) * v[0]
-                            - 2.0 * ydot
+                        // Σ_j K_ij (1 + ‖y_i − y_j‖²/ν) = Σ_j w_ij, using the
+                        // symmetry of K for the ‖y_j‖² part.
+                        zs[k] = (1.0 + 2.0 * yy * inv_dof) * v[0]
+                            - 2.0 * ydot * inv_dof
                             - self_term::<D>(&gx[i], m, &kself);
                     }
                 });

@@ -8,15 +8,15 @@ mod fftw;
 mod grid;
 pub mod interp;
 
-pub use conv::{tsne_kernel, Convolver};
-pub use exact::{exact_repulsion, ExactRepulsion};
+pub use conv::Convolver;
+pub use exact::{exact_repulsion, exact_repulsion_kernel, ExactRepulsion};
 pub use fft::Backend as FftBackend;
-pub use grid::{grid_shape, GridRepulsion, GridShape, PhaseTimes, MIN_GRID};
+pub use grid::{grid_shape, grid_shape_with, GridRepulsion, GridShape, PhaseTimes, MIN_GRID};
 
 /// An evaluator of the repulsive term.
 pub trait Repulsion<const D: usize>: Send {
-    /// Fills `out[i] = Σ_j w_ij² (y_i − y_j)` (not yet divided by Z) and
-    /// returns Z = Σ_{i≠j} w_ij.
+    /// Fills `out[i] = Σ_j w_ij^((ν+1)/ν) (y_i − y_j)` (not yet divided by
+    /// Z; w_ij² for standard t-SNE) and returns Z = Σ_{i≠j} w_ij.
     fn compute(&mut self, y: &[[f64; D]], out: &mut [[f64; D]]) -> f64;
 
     /// The grid of the last evaluation, for a grid method.
