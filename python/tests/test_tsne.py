@@ -66,10 +66,14 @@ def test_dtypes_and_layouts_give_the_same_bytes():
 
 def test_seed_changes_the_result_and_repeats():
     X, _ = blobs(300)
-    a = sgtsne.TSNE(random_state=1, **FAST).fit_transform(X)
-    b = sgtsne.TSNE(random_state=1, **FAST).fit_transform(X)
-    c = sgtsne.TSNE(random_state=2, **FAST).fit_transform(X)
+    a = sgtsne.TSNE(random_state=1, init="random", **FAST).fit_transform(X)
+    b = sgtsne.TSNE(random_state=1, init="random", **FAST).fit_transform(X)
+    c = sgtsne.TSNE(random_state=2, init="random", **FAST).fit_transform(X)
     assert same_bytes(a, b) and not same_bytes(a, c)
+    # The default PCA start does not draw from the seed (exact neighbours).
+    d = sgtsne.TSNE(random_state=1, **FAST).fit_transform(X)
+    e = sgtsne.TSNE(random_state=2, **FAST).fit_transform(X)
+    assert same_bytes(d, e)
     # None is the library's fixed default seed, so a run repeats.
     assert same_bytes(sgtsne.TSNE(**FAST).fit_transform(X), sgtsne.TSNE(random_state=1, **FAST).fit_transform(X))
 
@@ -358,6 +362,8 @@ def cli_message(cli, tmp_path, *flags):
         ({"learning_rate": -5.0}, ["--eta", "-5"], "learning_rate"),
         ({"grid_h": 20.0}, ["--grid-h", "20"], "grid_h"),
         ({"lambda_": 0.0}, ["--lambda", "0"], "lambda_"),
+        ({"dof": 0.0}, ["--dof", "0"], "dof"),
+        ({"exaggeration": -1.0}, ["--exaggeration", "-1"], "exaggeration"),
     ],
 )
 def test_bad_parameters_say_what_the_cli_says(cli, tmp_path, kwargs, flags, name):
@@ -393,7 +399,7 @@ def test_bad_points():
     with pytest.raises(ValueError, match=r"invalid init: shape \(50, 3\), but the data need \(50, 2\)"):
         sgtsne.TSNE(init=X).fit(X)
     with pytest.raises(ValueError, match="invalid init"):
-        sgtsne.TSNE(init="spectral").fit(X)
+        sgtsne.TSNE(init="umap").fit(X)
     with pytest.raises(ValueError, match="invalid knn: unknown kNN method 'fast'"):
         sgtsne.TSNE(knn="fast").fit(X)
     with pytest.raises(TypeError, match="invalid max_iter"):
@@ -413,6 +419,40 @@ def test_given_init_is_the_start():
     c = sgtsne.TSNE(init=start.astype(np.float32).astype(np.float64), **FAST).fit_transform(X)
     assert not same_bytes(b, sgtsne.TSNE(**FAST).fit_transform(X))
     assert np.isfinite(c).all()
+
+
+@pytest.mark.parametrize("dim", [1, 2, 3])
+def test_starts_heavy_tails_and_exaggeration_match_the_cli(cli, tmp_path, dim):
+    # Points and graphs, each with every start and the new schedule and
+    # kernel options: the same bytes as the command line.
+    X, _ = blobs(600, d=8, seed=dim)
+    np.save(tmp_path / "x.npy", X)
+    P = knn_graph(X, 8)
+    P.data = np.ones(P.nnz)
+    scipy.io.mmwrite(str(tmp_path / "g.mtx"), P)
+    flags = ["--dim", str(dim), "-m", "300", "-e", "100", "--seed", "5", "--dof", "0.7",
+             "--exaggeration", "1.5", "--late-exaggeration", "3", "--late-start", "250",
+             "--repulsion", "grid", "--quiet"]
+    kw = dict(random_state=5, dof=0.7, exaggeration=1.5, late_exaggeration=3.0, late_start=250,
+              repulsion="grid", **FAST)
+    for init in ["auto", "pca", "random"]:
+        out = tmp_path / f"p-{init}.npy"
+        run_cli(cli, str(tmp_path / "x.npy"), *flags, "--init", init, "-o", str(out))
+        Y = sgtsne.TSNE(dim, init=init, **kw).fit_transform(X)
+        assert same_bytes(Y, np.load(out)), init
+    for init in ["auto", "spectral", "random"]:
+        out = tmp_path / f"g-{init}.npy"
+        run_cli(cli, str(tmp_path / "g.mtx"), *flags, "--init", init, "-o", str(out))
+        Y = sgtsne.embed_graph(P, dim, init=init, **kw)
+        assert same_bytes(Y, np.load(out)), init
+    est = sgtsne.TSNE(dim, init="pca", **kw).fit(X)
+    plan = est._model.plan()
+    assert (plan["dof"], plan["exaggeration"], plan["late_exaggeration"], plan["late_start"]) == (0.7, 1.5, 3.0, 250)
+
+
+def test_unknown_init_is_refused():
+    with pytest.raises(ValueError, match="invalid init"):
+        sgtsne.TSNE(init="umap").fit(np.random.default_rng(0).normal(size=(50, 3)))
 
 
 def test_bad_graphs():

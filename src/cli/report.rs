@@ -63,7 +63,7 @@ impl Reporter {
         if let Some(s) = session.spectral() {
             let t = session.timings();
             eprintln!(
-                "spectral start: {} component{}{}, {} Lanczos steps{} ({:.2} s)",
+                "spectral start: {} component{}{}, {} Lanczos steps ({:.2} s)",
                 s.components,
                 if s.components == 1 { "" } else { "s" },
                 if s.isolated > 0 {
@@ -72,11 +72,6 @@ impl Reporter {
                     String::new()
                 },
                 s.steps,
-                if s.converged {
-                    ""
-                } else {
-                    " (not fully converged; fine for a start)"
-                },
                 t.init
             );
         }
