@@ -78,8 +78,24 @@ fn a_model_round_trips_through_its_file() {
 fn resuming_a_saved_run_equals_the_uninterrupted_run() {
     let dir = tempfile::tempdir().unwrap();
     let g = common::random_graph(1200, 3, 8, 4);
-    for dim in 1..=3 {
-        let e = Embedder::new(dim).seed(2).early_iter(100).max_iter(60);
+    for (dim, heavy) in [
+        (1, false),
+        (2, false),
+        (3, false),
+        (1, true),
+        (2, true),
+        (3, true),
+    ] {
+        let mut e = Embedder::new(dim).seed(2).early_iter(100).max_iter(60);
+        if heavy {
+            // The kernel and the schedule after the early phase must come
+            // back from the file too.
+            e = e
+                .dof(0.6)
+                .exaggeration(2.0)
+                .late_exaggeration(Some(3.0))
+                .late_start(Some(120));
+        }
         let mut s = e.session(&g, None).unwrap();
         s.run_to_end(&mut go).unwrap();
         let path = dir.path().join("g.npz");
@@ -91,7 +107,11 @@ fn resuming_a_saved_run_equals_the_uninterrupted_run() {
         assert_eq!(resumed.iterations(), 60);
         resumed.run(90, &mut go).unwrap();
         let once = e.clone().max_iter(150).embed(&g).unwrap();
-        assert_eq!(resumed.result().unwrap().coords, once.coords, "dim {dim}");
+        assert_eq!(
+            resumed.result().unwrap().coords,
+            once.coords,
+            "dim {dim} heavy {heavy}"
+        );
     }
 }
 
