@@ -150,7 +150,7 @@ impl<const D: usize> Optimizer<D> {
                 }
                 (None, Init::Pca) => return Err(Error::param(
                     "init",
-                    "a PCA start needs the points: build the session with Embedder::session_points",
+                    "pca needs the points the graph was built from (Embedder::session_points); a graph alone has none: use spectral, random or given coordinates",
                 )),
                 (None, _) => crate::init::random(n, D, plan.seed),
             };

@@ -229,11 +229,21 @@ fn library_errors_are_reported_with_flag_names() {
     let d = tempfile::tempdir().unwrap();
     let g = small_graph(d.path());
     let gs = g.to_str().unwrap();
-    let cases: [(&[&str], &str); 5] = [
+    let cases: [(&[&str], &str); 9] = [
         (
             &[gs, "--grid-h", "20"],
             "invalid --grid-h: must be in (0, 10], got 20",
         ),
+        (&[gs, "--init", "pca"], "--init pca needs point coordinates"),
+        (
+            &[gs, "--dof", "0"],
+            "invalid --dof: must be a positive number",
+        ),
+        (
+            &[gs, "--exaggeration", "-1"],
+            "invalid --exaggeration: must be a positive number",
+        ),
+        (&[gs, "--late-start", "5"], "--late-exaggeration"),
         (
             &[gs, "--max-iter", "20000000"],
             "invalid --max-iter: must be at most",

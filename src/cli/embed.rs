@@ -29,6 +29,12 @@ pub fn run(args: &Args, point_flag: Option<&str>) -> Result<()> {
             args.input.display()
         );
     }
+    if format == InputFormat::Mtx && args.init == super::args::InitArg::Kind(sgtsne::Init::Pca) {
+        bail!(
+            "--init pca needs point coordinates, but {} is a graph (Matrix Market): use --init spectral (the default for graphs), random or a file",
+            args.input.display()
+        );
+    }
     check_outputs(args)?;
     let o = input::Opts {
         quiet: args.quiet,
