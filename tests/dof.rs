@@ -12,7 +12,7 @@ use sgtsne::graph::StochasticGraph;
 use sgtsne::kernel::Kernel;
 use sgtsne::optimize::exact_kl_kernel;
 use sgtsne::repulse::{exact_repulsion_kernel, GridRepulsion, Repulsion};
-use sgtsne::util::{dist2, Rng};
+use sgtsne::util::dist2;
 
 const DOFS: [f64; 3] = [0.5, 1.0, 100.0];
 
@@ -124,26 +124,9 @@ fn csb_attraction_matches_rows_for_every_dof() {
     }
 }
 
-/// SPEC §6's layouts: uniform in [0, 1]^D, or two clusters with a gap.
-fn layout<const D: usize>(n: usize, gap: bool, seed: u64) -> Vec<[f64; D]> {
-    let mut rng = Rng::new(seed);
-    (0..n)
-        .map(|i| {
-            let mut p = [0.0; D];
-            for x in p.iter_mut() {
-                *x = rng.uniform();
-                if gap {
-                    *x = if i % 2 == 0 { 0.0 } else { 0.7 } + 0.3 * *x;
-                }
-            }
-            p
-        })
-        .collect()
-}
-
 fn grid_check<const D: usize>(nu: f64, n: usize, gap: bool, h: f64, seed: u64) {
     let kernel = Kernel::try_new(nu).unwrap();
-    let y = layout::<D>(n, gap, seed);
+    let y = common::spec_layout::<D>(n, gap, seed);
     let mut exact = vec![[0.0; D]; n];
     let z = exact_repulsion_kernel(&y, &mut exact, kernel);
     // The spacing is in units of the kernel's width, √ν below ν = 1, as
@@ -208,7 +191,7 @@ fn dof_is_checked() {
 fn kernel_transforms_are_cached_per_dof() {
     // One engine first used with ν = 1, then given ν = 0.5: its cached
     // transform must not be reused for the new kernel.
-    let y = layout::<2>(1500, false, 3);
+    let y = common::spec_layout::<2>(1500, false, 3);
     let half = Kernel::try_new(0.5).unwrap();
     let mut reused = GridRepulsion::<2>::new(0.02);
     let mut out = vec![[0.0; 2]; y.len()];

@@ -6,30 +6,8 @@ mod common;
 use sgtsne::repulse::{exact_repulsion, GridRepulsion, Repulsion};
 use sgtsne::util::Rng;
 
-/// Uniform points in [0, 1]^D, or two clusters with a gap between them.
-fn layout<const D: usize>(n: usize, gap: bool, seed: u64) -> Vec<[f64; D]> {
-    let mut rng = Rng::new(seed);
-    (0..n)
-        .map(|i| {
-            let mut p = [0.0; D];
-            for x in p.iter_mut() {
-                *x = rng.uniform();
-            }
-            if gap {
-                // Two clusters of width 0.3 at the ends of [0, 1] along
-                // every axis: the middle slabs are empty.
-                let side = if i % 2 == 0 { 0.0 } else { 0.7 };
-                for x in p.iter_mut() {
-                    *x = side + 0.3 * *x;
-                }
-            }
-            p
-        })
-        .collect()
-}
-
 fn compare<const D: usize>(n: usize, gap: bool, h: f64, seed: u64) {
-    let y = layout::<D>(n, gap, seed);
+    let y = common::spec_layout::<D>(n, gap, seed);
     let mut exact = vec![[0.0; D]; n];
     let z = exact_repulsion(&y, &mut exact);
     let mut grid = GridRepulsion::<D>::new(h);
@@ -108,16 +86,8 @@ fn error_converges_with_the_spacing() {
     run::<3>(0.6, 5.0);
 }
 
-fn with_threads<T: Send>(t: usize, f: impl FnOnce() -> T + Send) -> T {
-    rayon::ThreadPoolBuilder::new()
-        .num_threads(t)
-        .build()
-        .unwrap()
-        .install(f)
-}
-
 fn bits_independent_of_threads<const D: usize>() {
-    let y = layout::<D>(5000, true, 9);
+    let y = common::spec_layout::<D>(5000, true, 9);
     let eval = || {
         let mut out = vec![[0.0; D]; y.len()];
         let z = GridRepulsion::<D>::new(0.02).compute(&y, &mut out);
@@ -129,9 +99,9 @@ fn bits_independent_of_threads<const D: usize>() {
                 .collect::<Vec<u64>>(),
         )
     };
-    let one = with_threads(1, eval);
-    assert_eq!(one, with_threads(2, eval), "d={D}: 1 vs 2 threads");
-    assert_eq!(one, with_threads(3, eval), "d={D}: 1 vs 3 threads");
+    let one = common::with_threads(1, eval);
+    assert_eq!(one, common::with_threads(2, eval), "d={D}: 1 vs 2 threads");
+    assert_eq!(one, common::with_threads(3, eval), "d={D}: 1 vs 3 threads");
 }
 
 #[test]

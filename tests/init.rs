@@ -182,22 +182,14 @@ fn spectral_eigenvectors_match_a_dense_solver_on_three_components() {
     check_against_dense(&g, 3, 3);
 }
 
-fn with_threads<T: Send>(t: usize, f: impl FnOnce() -> T + Send) -> T {
-    rayon::ThreadPoolBuilder::new()
-        .num_threads(t)
-        .build()
-        .unwrap()
-        .install(f)
-}
-
 #[test]
 fn spectral_start_is_scaled_apart_and_thread_independent() {
     // 2 × 4096 + 100 vertices: several data chunks per component.
     let g = clustered_graph(&[4200, 4000, 100], 2, 5);
     let n = g.n();
     for dim in 1..=3 {
-        let one = with_threads(1, || sgtsne::init::spectral(&g, dim, 9).unwrap());
-        let three = with_threads(3, || sgtsne::init::spectral(&g, dim, 9).unwrap());
+        let one = common::with_threads(1, || sgtsne::init::spectral(&g, dim, 9).unwrap());
+        let three = common::with_threads(3, || sgtsne::init::spectral(&g, dim, 9).unwrap());
         assert_eq!(
             one.0, three.0,
             "d={dim}: the start depends on the thread count"

@@ -109,3 +109,34 @@ pub fn cannot_run(test: &str, why: &str) {
     }
     eprintln!("SKIPPED {test}: {why}");
 }
+
+/// Runs `f` in a pool of `t` threads.
+pub fn with_threads<T: Send>(t: usize, f: impl FnOnce() -> T + Send) -> T {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(t)
+        .build()
+        .unwrap()
+        .install(f)
+}
+
+/// SPEC §6's accuracy layouts: uniform points in [0, 1]^D, or two clusters
+/// of width 0.3 at the ends of [0, 1] along every axis (the middle slabs
+/// are empty).
+pub fn spec_layout<const D: usize>(n: usize, gap: bool, seed: u64) -> Vec<[f64; D]> {
+    let mut rng = Rng::new(seed);
+    (0..n)
+        .map(|i| {
+            let mut p = [0.0; D];
+            for x in p.iter_mut() {
+                *x = rng.uniform();
+            }
+            if gap {
+                let side = if i % 2 == 0 { 0.0 } else { 0.7 };
+                for x in p.iter_mut() {
+                    *x = side + 0.3 * *x;
+                }
+            }
+            p
+        })
+        .collect()
+}
