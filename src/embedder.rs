@@ -257,27 +257,7 @@ impl Embedder {
     /// vertex order) or, when `None`, from the seeded random start.
     pub fn session(&self, graph: &StochasticGraph, init: Option<&[f64]>) -> Result<Session> {
         let plan = self.plan(graph.n())?;
-        self.checked(graph)?.start(plan, graph, init)
-    }
-
-    /// Refuses graphs with nothing to embed.
-    fn checked(&self, graph: &StochasticGraph) -> Result<&Self> {
-        if graph.n() < 2 {
-            return Err(Error::Input(format!(
-                "need at least 2 vertices, found {}",
-                graph.n()
-            )));
-        }
-        if graph.nnz() == 0 {
-            return Err(Error::Input(format!(
-                "the graph's {} vertices have no edges between them (self-loops do not count): nothing to embed",
-                graph.n()
-            )));
-        }
-        Ok(self)
-    }
-
-    fn start(&self, plan: Plan, graph: &StochasticGraph, init: Option<&[f64]>) -> Result<Session> {
+        check_graph(graph)?;
         Session::new(plan, graph, init)
     }
 
@@ -298,17 +278,35 @@ impl Embedder {
                 graph.n()
             )));
         }
+        check_graph(graph)?;
         if init.is_some() || plan.init != Init::Pca {
-            return self.checked(graph)?.start(plan, graph, init);
+            return Session::new(plan, graph, init);
         }
         let y0 = crate::init::pca(points, plan.dim, plan.seed)?;
-        self.checked(graph)?.start(plan, graph, Some(&y0))
+        Session::new(plan, graph, Some(&y0))
     }
 
-    /// Runs `max_iter` iterations from the random start and returns the result.
+    /// Runs `max_iter` iterations from the planned start and returns the result.
     pub fn embed(&self, graph: &StochasticGraph) -> Result<Embedding> {
         let mut s = self.session(graph, None)?;
         s.run_to_end(&mut |_| std::ops::ControlFlow::Continue(()))?;
         s.result()
     }
+}
+
+/// Refuses graphs with nothing to embed.
+fn check_graph(graph: &StochasticGraph) -> Result<()> {
+    if graph.n() < 2 {
+        return Err(Error::Input(format!(
+            "need at least 2 vertices, found {}",
+            graph.n()
+        )));
+    }
+    if graph.nnz() == 0 {
+        return Err(Error::Input(format!(
+            "the graph's {} vertices have no edges between them (self-loops do not count): nothing to embed",
+            graph.n()
+        )));
+    }
+    Ok(())
 }

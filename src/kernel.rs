@@ -64,11 +64,8 @@ impl Kernel {
     /// −ln w = ν ln(1 + d²/ν), the per-edge term of the KL.
     #[inline(always)]
     pub fn neg_ln_w(&self, d2: f64) -> f64 {
-        if self.is_cauchy() {
-            (1.0 + d2).ln()
-        } else {
-            self.dof * (1.0 + d2 * self.inv).ln()
-        }
+        // For ν = 1 both products are by 1.0: exact, the plain ln(1 + d²).
+        self.dof * (1.0 + d2 * self.inv).ln()
     }
 
     /// (w, w^((ν+1)/ν)): a pair's share of Z and its repulsion weight.

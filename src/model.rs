@@ -599,9 +599,9 @@ impl Fields<'_> {
         };
         // Absent from files written before these options: the defaults
         // those runs used.
-        let opt_num = |key: &str, default: Option<f64>| -> Result<Option<f64>> {
+        let opt_num = |key: &str| -> Result<Option<f64>> {
             match &self.p[key] {
-                Value::Null => Ok(default),
+                Value::Null => Ok(None),
                 v => Ok(Some(v.as_f64().ok_or_else(|| self.bad(key, "a number"))?)),
             }
         };
@@ -618,12 +618,10 @@ impl Fields<'_> {
             _ => self.parsed::<crate::init::Init>("init")?,
         };
         Ok(Embedder::new(self.uint("dim")? as usize)
-            .exaggeration(
-                opt_num("exaggeration", Some(crate::defaults::EXAGGERATION))?.unwrap_or(1.0),
-            )
-            .late_exaggeration(opt_num("late_exaggeration", None)?)
+            .exaggeration(opt_num("exaggeration")?.unwrap_or(crate::defaults::EXAGGERATION))
+            .late_exaggeration(opt_num("late_exaggeration")?)
             .late_start(late_start)
-            .dof(opt_num("dof", Some(crate::defaults::DOF))?.unwrap_or(1.0))
+            .dof(opt_num("dof")?.unwrap_or(crate::defaults::DOF))
             .init(init)
             .max_iter(self.uint("max_iter")? as usize)
             .early_iter(self.uint("early_iter")? as usize)

@@ -37,23 +37,24 @@ pub fn exact_low_dim(points: &Points, who: &[u32], k: usize) -> Knn {
     } else {
         1.0
     };
-    let dims: Vec<usize> = (0..d)
-        .map(|a| (((hi[a] - lo[a]) / cell).floor() as usize + 1).min(side))
-        .collect();
-    let coord = |x: f64, a: usize| (((x - lo[a]) / cell) as usize).min(dims[a] - 1);
-    let id = |c: &[usize]| {
-        c.iter()
-            .rev()
-            .zip(dims.iter().rev())
-            .fold(0, |s, (&c, &m)| s * m + c)
+    // Cells per axis; unused axes have one, so every index is 3D.
+    let mut dims = [1usize; 3];
+    for a in 0..d {
+        dims[a] = (((hi[a] - lo[a]) / cell).floor() as usize + 1).min(side);
+    }
+    let home = |r: &[f64]| {
+        let mut c = [0usize; 3];
+        for a in 0..d {
+            c[a] = (((r[a] - lo[a]) / cell) as usize).min(dims[a] - 1);
+        }
+        c
     };
     let ncells: usize = dims.iter().product();
     // Counting sort of the points by cell.
     let cells: Vec<usize> = (0..n)
         .map(|i| {
-            let r = points.row(i);
-            let c: Vec<usize> = (0..d).map(|a| coord(r[a], a)).collect();
-            id(&c)
+            let c = home(points.row(i));
+            cell_id(c[0] as isize, c[1] as isize, c[2] as isize, &dims)
         })
         .collect();
     let mut start = vec![0usize; ncells + 1];
@@ -77,10 +78,10 @@ pub fn exact_low_dim(points: &Points, who: &[u32], k: usize) -> Knn {
             |heap, &q| {
                 heap.clear();
                 let x = points.row(q as usize);
-                let home: Vec<usize> = (0..d).map(|a| coord(x[a], a)).collect();
+                let h = home(x);
                 let maxr = dims.iter().copied().max().unwrap_or(1);
                 for r in 0..=maxr {
-                    visit_ring(&home, r, &dims, &mut |c| {
+                    visit_ring(&h, d, r, &dims, &mut |c| {
                         for &j in &sorted[start[c]..start[c + 1]] {
                             if j != q {
                                 heap.push(sqdist(x, points.row(j as usize)), j);
@@ -116,18 +117,20 @@ pub fn exact_low_dim(points: &Points, who: &[u32], k: usize) -> Knn {
 }
 
 /// Calls `f` with the id of every cell at Chebyshev distance exactly `r`
-/// from `home` that lies in the grid.
-fn visit_ring(home: &[usize], r: usize, dims: &[usize], f: &mut dyn FnMut(usize)) {
-    let d = home.len();
+/// from `home` (in the first `d` axes) that lies in the grid.
+fn visit_ring(home: &[usize; 3], d: usize, r: usize, dims: &[usize; 3], f: &mut dyn FnMut(usize)) {
     let r = r as isize;
+    let h = home.map(|v| v as isize);
     let range = |a: usize| {
-        let h = home[a] as isize;
-        ((h - r).max(0), (h + r).min(dims[a] as isize - 1))
+        if a < d {
+            ((h[a] - r).max(0), (h[a] + r).min(dims[a] as isize - 1))
+        } else {
+            (0, 0)
+        }
     };
     let (x0, x1) = range(0);
-    let (y0, y1) = if d > 1 { range(1) } else { (0, 0) };
-    let (z0, z1) = if d > 2 { range(2) } else { (0, 0) };
-    let h: Vec<isize> = home.iter().map(|&v| v as isize).collect();
+    let (y0, y1) = range(1);
+    let (z0, z1) = range(2);
     for z in z0..=z1 {
         for y in y0..=y1 {
             let on_yz = (d > 1 && (y - h[1]).abs() == r) || (d > 2 && (z - h[2]).abs() == r);
@@ -147,13 +150,6 @@ fn visit_ring(home: &[usize], r: usize, dims: &[usize], f: &mut dyn FnMut(usize)
     }
 }
 
-fn cell_id(x: isize, y: isize, z: isize, dims: &[usize]) -> usize {
-    let mut id = x as usize;
-    if dims.len() > 1 {
-        id += y as usize * dims[0];
-    }
-    if dims.len() > 2 {
-        id += z as usize * dims[0] * dims[1];
-    }
-    id
+fn cell_id(x: isize, y: isize, z: isize, dims: &[usize; 3]) -> usize {
+    x as usize + dims[0] * (y as usize + dims[1] * z as usize)
 }
