@@ -27,13 +27,15 @@ fn brute(p: &Points, i: usize, k: usize) -> Vec<u32> {
     d.into_iter().take(k).map(|x| x.1).collect()
 }
 
-/// Clustered points with many exact ties (integer coordinates).
+/// Clustered points, with many exact ties when `ties` (integer
+/// coordinates); axis a spans about (a + 1)× axis 0, so the search's grid
+/// has a different number of cells per axis.
 fn points(n: usize, d: usize, seed: u64, ties: bool) -> Points {
     let mut rng = Rng::new(seed);
     let mut v = Vec::with_capacity(n * d);
     for i in 0..n {
-        for _ in 0..d {
-            let x = (i % 3) as f64 * 20.0 + 3.0 * rng.normal();
+        for a in 0..d {
+            let x = (a + 1) as f64 * ((i % 3) as f64 * 20.0 + 3.0 * rng.normal());
             v.push(if ties { x.round() } else { x });
         }
     }
