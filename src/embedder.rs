@@ -68,6 +68,11 @@ crate::util::settings! {
         /// [`defaults::grid_max`]. Beyond it the spacing grows with the
         /// embedding's extent, bounding the cost and memory per iteration.
         grid_max: Option<usize>,
+        /// Where the grid is capped, sum the short range exactly and put
+        /// only the smooth rest of the kernel on the coarse grid (the
+        /// near/far split, docs/algorithm.md); `false` puts everything on
+        /// the coarse grid, faster per iteration and much less accurate.
+        near_split: bool,
         /// Vertex ordering for the attraction.
         order: VertexOrder,
         /// Layout of the sparse attraction.
@@ -99,6 +104,7 @@ impl Default for Embedder {
             repulsion: RepulsionKind::Auto,
             grid_h: None,
             grid_max: None,
+            near_split: defaults::NEAR_SPLIT,
             order: VertexOrder::default(),
             attraction: AttractionKind::default(),
             fft: FftBackend::default(),
@@ -160,6 +166,7 @@ impl Embedder {
                 .grid_h
                 .unwrap_or_else(|| defaults::grid_h_for(self.dim, self.dof)),
             grid_max: self.grid_max.unwrap_or(defaults::grid_max(self.dim)),
+            near_split: self.near_split,
             order: self.order,
             attraction: self.attraction,
             block_size: match self.attraction {

@@ -48,9 +48,12 @@ pub fn estimate_embedding(
         // Two f32 complex work grids of 2^(d-1) m^d (transforms, results);
         // the kernel's (m+1)^d values as f32 lines and two f64
         // cosine-transform arrays; f64 charges and potentials.
+        // Plus the cell counts (u32) and, for the near/far split, two u64
+        // box sums per node and the points' f32 coordinates.
         total
-            .saturating_mul(8 * pats + 16 * (d64 + 1))
+            .saturating_mul(8 * pats + 16 * (d64 + 1) + 20)
             .saturating_add(ne.saturating_mul(20))
+            .saturating_add(n64 * (4 * d64 + 32))
     };
     let c = match d {
         1 => 2.0 * (n as f64).sqrt(),

@@ -341,6 +341,7 @@ impl Model {
             "repulsion": e.repulsion.to_string(),
             "grid_h": e.grid_h,
             "grid_max": e.grid_max,
+            "near_split": e.near_split,
             "order": e.order.to_string(),
             "attraction": e.attraction.to_string(),
             "fft": e.fft.to_string(),
@@ -597,6 +598,13 @@ impl Fields<'_> {
                     as usize,
             ),
         };
+        // Absent from files written before the near/far split: the default.
+        let near_split = match &self.p["near_split"] {
+            Value::Null => crate::defaults::NEAR_SPLIT,
+            v => v
+                .as_bool()
+                .ok_or_else(|| self.bad("near_split", "true or false"))?,
+        };
         // Absent from files written before these options: the defaults
         // those runs used.
         let opt_num = |key: &str| -> Result<Option<f64>> {
@@ -634,6 +642,7 @@ impl Fields<'_> {
             .repulsion(self.parsed::<RepulsionKind>("repulsion")?)
             .grid_h(grid_h)
             .grid_max(grid_max)
+            .near_split(near_split)
             .order(self.parsed::<VertexOrder>("order")?)
             .attraction(self.parsed::<AttractionKind>("attraction")?)
             .fft(self.parsed::<FftBackend>("fft")?)

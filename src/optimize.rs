@@ -167,7 +167,8 @@ impl<const D: usize> Optimizer<D> {
             _ => Box::new(
                 GridRepulsion::<D>::with_backend(plan.grid_h, plan.fft)
                     .with_kernel(kernel)
-                    .with_max_side(plan.grid_max),
+                    .with_max_side(plan.grid_max)
+                    .with_split(plan.near_split.then(|| crate::repulse::Split::for_dim(D))),
             ),
         };
         let rows: Vec<[f64; D]> = start

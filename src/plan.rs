@@ -107,6 +107,8 @@ pub struct Plan {
     pub grid_h: f64,
     /// Cap on the grid's interior nodes per side (beyond it h* grows).
     pub grid_max: usize,
+    /// Whether a capped grid sums the short range exactly.
+    pub near_split: bool,
     pub order: VertexOrder,
     pub attraction: AttractionKind,
     /// The CSB block size β (CSB attraction only).

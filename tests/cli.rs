@@ -452,7 +452,7 @@ fn a_wide_start_stays_within_memory_and_is_said_once() {
     }
 }
 
-/// A --max-memory too small for the default cap lowers the cap rather
+/// A --max-memory too small for the requested cap lowers the cap rather
 /// than refusing, and says so; the run stays under that limit.
 #[test]
 fn max_memory_lowers_the_grid_cap() {
@@ -465,6 +465,8 @@ fn max_memory_lowers_the_grid_cap() {
             "3",
             "-m",
             "50",
+            "--grid-max",
+            "160",
             "--max-memory",
             "150MB",
             "-o",
@@ -480,7 +482,17 @@ fn max_memory_lowers_the_grid_cap() {
         "{err}"
     );
     let free = run(
-        &[g.to_str().unwrap(), "--dim", "3", "-m", "50", "-o", "p.txt"],
+        &[
+            g.to_str().unwrap(),
+            "--dim",
+            "3",
+            "-m",
+            "50",
+            "--grid-max",
+            "160",
+            "-o",
+            "p.txt",
+        ],
         d.path(),
     );
     assert!(free.status.success());

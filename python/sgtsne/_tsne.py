@@ -284,8 +284,13 @@ class TSNE(_Base):
         for 1 / 2 / 3 dimensions.
     grid_max : int or None, default=None
         Cap on the grid's nodes per side (at least 16); None = 65536 / 2048
-        / 160 for 1 / 2 / 3 dimensions. A wider embedding gets a coarser
+        / 48 for 1 / 2 / 3 dimensions. A wider embedding gets a coarser
         grid, so time and memory per iteration stay bounded.
+    near_split : bool, default=True
+        Where the grid is capped, sum pairs closer than 2 (3D) or 3 grid spacings
+        exactly and put only the smooth rest of the kernel on the coarse
+        grid. False puts every pair on the coarse grid: cheaper per
+        iteration, much less accurate.
     momentum, final_momentum : float, default=0.5, 0.8
         Momentum during and after early exaggeration.
     order : {"metis", "rcm", "none"}, default="metis"
@@ -337,6 +342,7 @@ class TSNE(_Base):
         repulsion: str = "auto",
         grid_h: Optional[float] = None,
         grid_max: Optional[int] = None,
+        near_split: bool = True,
         momentum: float = _D["momentum"],
         final_momentum: float = _D["final_momentum"],
         order: str = "metis",
@@ -362,6 +368,7 @@ class TSNE(_Base):
         self.repulsion = repulsion
         self.grid_h = grid_h
         self.grid_max = grid_max
+        self.near_split = near_split
         self.momentum = momentum
         self.final_momentum = final_momentum
         self.order = order
@@ -401,6 +408,7 @@ class TSNE(_Base):
             "repulsion": self.repulsion,
             "grid_h": self.grid_h,
             "grid_max": self.grid_max,
+            "near_split": bool(self.near_split),
             "momentum": self.momentum,
             "final_momentum": self.final_momentum,
             "order": self.order,
@@ -626,6 +634,7 @@ class TSNE(_Base):
             random_state=p["seed"],
             grid_h=p["grid_h"],
             grid_max=p["grid_max"],
+            near_split=p.get("near_split", True),
             momentum=p["momentum"],
             final_momentum=p["final_momentum"],
             lambda_=p.get("lambda", _D["lambda"]),

@@ -274,6 +274,9 @@ fn embedder(p: &Bound<'_, PyDict>) -> PyResult<Embedder> {
     if let Some(v) = get::<usize>(p, "grid_max")? {
         e = e.grid_max(Some(v));
     }
+    if let Some(v) = get::<bool>(p, "near_split")? {
+        e = e.near_split(v);
+    }
     match p.get_item("eta")? {
         Some(v) if v.extract::<String>().is_ok() => {
             e = e.eta(parsed::<Eta>(p, "eta")?.unwrap_or(Eta::Auto))
@@ -579,6 +582,7 @@ impl PyModel {
         d.set_item("seed", p.seed)?;
         d.set_item("grid_h", p.grid_h)?;
         d.set_item("grid_max", p.grid_max)?;
+        d.set_item("near_split", p.near_split)?;
         if let Source::Graph { lambda } = self.inner.source() {
             d.set_item("lambda", *lambda)?;
         }

@@ -174,12 +174,19 @@ pub struct Args {
     #[arg(long, allow_negative_numbers = true)]
     pub grid_h: Option<f64>,
 
-    /// Cap on the grid's nodes per side (at least 16; default 65536 / 512 /
-    /// 72 for d = 1 / 2 / 3). An embedding wider than cap x grid-h gets a
-    /// coarser spacing instead of a bigger grid, so time and memory per
-    /// iteration stay bounded
+    /// Cap on the grid's nodes per side (at least 16; default 65536 / 2048
+    /// / 48 for d = 1 / 2 / 3). An embedding wider than cap x grid-h gets a
+    /// coarser spacing instead of a bigger grid, and pairs closer than 3 (1D, 2D) or 2 (3D)
+    /// spacings are summed exactly (the near/far split), so time and memory
+    /// per iteration stay bounded
     #[arg(long, value_name = "NODES")]
     pub grid_max: Option<usize>,
+
+    /// Where the grid is capped, put all pairs on the coarse grid instead
+    /// of summing the close ones exactly: cheaper per iteration, much less
+    /// accurate (the behaviour before the near/far split)
+    #[arg(long)]
+    pub no_near_split: bool,
 
     /// Vertex ordering for the sparse attraction: metis, rcm or none
     #[arg(long, default_value_t = VertexOrder::default())]
@@ -451,6 +458,7 @@ impl Args {
             .repulsion(self.repulsion)
             .grid_h(self.grid_h)
             .grid_max(self.grid_max)
+            .near_split(!self.no_near_split)
             .order(self.order)
             .attraction(self.attraction);
         if let Some(v) = std::env::var_os("SGTSNE_FFT") {

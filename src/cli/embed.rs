@@ -82,7 +82,7 @@ pub fn run(args: &Args, point_flag: Option<&str>) -> Result<()> {
     let init = read_init(args, &plan)?;
     let prepare = t0.elapsed().as_secs_f64();
 
-    let reporter = Reporter::new(args.quiet, plan.max_iter);
+    let reporter = Reporter::new(args.quiet, plan.max_iter, &plan);
     let start = match args.init_file() {
         Some(p) => format!("the coordinates in {}", p.display()),
         None => plan.init.to_string(),

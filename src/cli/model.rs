@@ -65,7 +65,7 @@ pub fn resume(a: &ResumeArgs) -> Result<()> {
     }
     let model = Model::load(&a.model)?;
     let mut session = model.resume()?;
-    let reporter = Reporter::new(a.run.quiet, a.max_iter);
+    let reporter = Reporter::new(a.run.quiet, a.max_iter, session.plan());
     let from = session.iterations();
     let status = session.run(a.max_iter, &mut |p| reporter.progress(p));
     reporter.finish();

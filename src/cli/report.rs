@@ -12,11 +12,17 @@ pub struct Reporter {
     bar: Option<indicatif::ProgressBar>,
     /// Whether the grid cap's note has been shown.
     capped: std::cell::Cell<bool>,
+    /// Whether the note that the near/far split was set aside has been shown.
+    crowded: std::cell::Cell<bool>,
+    /// Whether the plan splits the kernel where the grid is capped.
+    near_split: bool,
+    dim: usize,
 }
 
 impl Reporter {
-    /// A reporter for a run of `iterations`; a bar when stderr is a terminal.
-    pub fn new(quiet: bool, iterations: usize) -> Reporter {
+    /// A reporter for a run of `iterations` of `plan`; a bar when stderr
+    /// is a terminal.
+    pub fn new(quiet: bool, iterations: usize, plan: &Plan) -> Reporter {
         let bar = (!quiet && std::io::stderr().is_terminal() && iterations > 0).then(|| {
             let b = indicatif::ProgressBar::new(iterations as u64);
             b.set_style(
@@ -31,6 +37,9 @@ impl Reporter {
             quiet,
             bar,
             capped: std::cell::Cell::new(false),
+            crowded: std::cell::Cell::new(false),
+            near_split: plan.near_split,
+            dim: plan.dim,
         }
     }
 
@@ -84,11 +93,29 @@ impl Reporter {
         }
         if let Some(g) = p.grid.filter(|g| g.capped && !self.capped.get()) {
             self.capped.set(true);
+            let how = if g.near {
+                format!(
+                    "; pairs closer than {:.2} are summed exactly and only the smooth rest of the kernel goes on the grid (--no-near-split turns this off)",
+                    sgtsne::repulse::Split::for_dim(self.dim).outer * g.h
+                )
+            } else {
+                ", at some cost in accuracy".to_string()
+            };
             self.say(&format!(
-                "note: from iteration {} the embedding is wider than the grid's {} nodes per side at the set spacing; the spacing now grows with it (h = {:.2}), bounding time and memory per iteration (--grid-max raises the cap)",
+                "note: from iteration {} the embedding is wider than the grid's {} nodes per side at the set spacing; the spacing now grows with it (h = {:.2}){how}, bounding time and memory per iteration (--grid-max raises the cap)",
                 p.iter,
                 g.m - 2,
                 g.h
+            ));
+        }
+        if let Some(g) = p
+            .grid
+            .filter(|g| g.capped && !g.near && self.near_split && !self.crowded.get())
+        {
+            self.crowded.set(true);
+            self.say(&format!(
+                "note: at iteration {} the points are too crowded at spacing {:.2} for exact short-range sums (a few far outliers stretch the grid); the coarse grid takes all pairs while this lasts",
+                p.iter, g.h
             ));
         }
         if let Some(b) = &self.bar {
@@ -196,6 +223,7 @@ impl Run<'_> {
             "repulsion": p.repulsion.to_string(),
             "grid_h": p.grid_h,
             "grid_max": p.grid_max,
+            "near_split": p.near_split,
             "order": p.order.to_string(),
             "attraction": p.attraction.to_string(),
             "threads": rayon::current_num_threads(),
@@ -245,6 +273,7 @@ impl Run<'_> {
                 "nodes_per_side": g.m - 2,
                 "h": g.h,
                 "capped": g.capped,
+                "near_split": g.near,
             })),
             "spectral": self.spectral.map(|s| json!({
                 "components": s.components,

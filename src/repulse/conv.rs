@@ -29,6 +29,7 @@ use rustfft::num_complex::Complex32 as C32;
 use rustfft::num_complex::Complex64 as C64;
 
 use super::fft::{LineFft, Planner};
+use super::near::Split;
 use crate::kernel::Kernel;
 
 struct Plans {
@@ -54,8 +55,10 @@ pub struct Convolver<const D: usize> {
     plans: HashMap<usize, Plans>,
     /// The kernel K = w^((ν+1)/ν) it convolves with.
     kernel: Kernel,
-    /// (m, h bits, ν bits) of the cached kernel transforms.
-    kernel_key: Option<(usize, u64, u64)>,
+    /// The far part of a split kernel, or None for the whole kernel.
+    split: Option<Split>,
+    /// (m, h bits, ν bits, split radii bits) of the cached kernel transforms.
+    kernel_key: Option<(usize, u64, u64, [u64; 2])>,
     /// The kernel's 2m-point transform is real and even on every axis, so
     /// (m+1)^D values hold it all: lines along the last axis (the order of
     /// pass 2), line (a_0, …, a_{D−2}) at index Σ a_k (m+1)^k, pre-scaled by
@@ -99,6 +102,7 @@ impl<const D: usize> Convolver<D> {
             planner: Planner::with_backend(backend),
             plans: HashMap::new(),
             kernel: Kernel::CAUCHY,
+            split: None,
             kernel_key: None,
             kernel_lines: Vec::new(),
             kernel_cos: Vec::new(),
@@ -122,6 +126,12 @@ impl<const D: usize> Convolver<D> {
     /// The kernel it convolves with.
     pub fn kernel(&self) -> Kernel {
         self.kernel
+    }
+
+    /// Convolves with the far part K·g of the kernel split at `split`
+    /// (radii in units of the spacing), or with all of K for None.
+    pub(crate) fn set_split(&mut self, split: Option<Split>) {
+        self.split = split;
     }
 
     fn prepare(&mut self, m: usize, h: f64) {
@@ -150,7 +160,10 @@ impl<const D: usize> Convolver<D> {
         }
         grow(&mut self.spectra, spec * m);
         grow(&mut self.results, spec * m);
-        let key = (m, h.to_bits(), self.kernel.dof().to_bits());
+        let radii = self
+            .split
+            .map_or([0; 2], |s| [s.inner.to_bits(), s.outer.to_bits()]);
+        let key = (m, h.to_bits(), self.kernel.dof().to_bits(), radii);
         if self.kernel_key != Some(key) {
             self.build_kernel(m, h);
             self.kernel_key = Some(key);
@@ -170,6 +183,7 @@ impl<const D: usize> Convolver<D> {
         let ne = e.pow(D as u32);
         let h2 = h * h;
         let kernel = self.kernel;
+        let split = self.split;
         self.kernel_cos.resize(ne, 0.0);
         self.kernel_rot.resize(ne, 0.0);
         // k on [0, m]^D, axis 0 fastest; zero where any offset is m.
@@ -190,7 +204,8 @@ impl<const D: usize> Convolver<D> {
                     *o = if edge || j0 == m {
                         0.0
                     } else {
-                        kernel.grid(h2, r2 + (j0 * j0) as f64)
+                        let r2 = r2 + (j0 * j0) as f64;
+                        kernel.grid(h2, r2) * split.map_or(1.0, |s| s.far(r2))
                     };
                 }
             });

@@ -9,6 +9,7 @@ use rayon::prelude::*;
 
 use super::conv::Convolver;
 use super::interp::{cubic_weights, fft_size};
+use super::near::{add_near, pair_bound, Split};
 use super::Repulsion;
 use crate::kernel::Kernel;
 use crate::util::CHUNK;
@@ -24,6 +25,11 @@ pub const MIN_GRID: usize = 16;
 /// never write the same node.
 const SLABS_PER_GROUP: usize = 4;
 
+/// Most near pairs per point (a bound, [`pair_bound`]) for which the split
+/// is used; beyond, the points are too crowded for exact short-range sums
+/// and the plain coarse grid bounds the cost instead.
+pub const NEAR_PAIRS_PER_POINT: u64 = 4096;
+
 /// The grid geometry of one evaluation.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct GridShape {
@@ -33,6 +39,9 @@ pub struct GridShape {
     pub h: f64,
     /// Whether the node cap bound, so h* exceeds the target spacing.
     pub capped: bool,
+    /// Whether the kernel was split: the short range summed exactly, the
+    /// rest on the grid ([`super::near`]). Only when capped.
+    pub near: bool,
 }
 
 /// Grid for an embedding of extent `e` and target spacing `h`: interior
@@ -59,6 +68,7 @@ pub fn grid_shape_with(e: f64, h: f64, dim: usize, max_side: usize, min_side: us
         m,
         h: e / (n - 1) as f64,
         capped: wanted > n0,
+        near: false,
     }
 }
 
@@ -78,6 +88,8 @@ pub struct GridRepulsion<const D: usize> {
     max_side: usize,
     /// Fewest interior nodes per side.
     min_side: usize,
+    /// The near/far split used when the cap binds (None: a plain coarse grid).
+    split: Option<Split>,
     conv: Convolver<D>,
     /// Per point (working order): linear cell id.
     cell: Vec<u32>,
@@ -95,6 +107,11 @@ pub struct GridRepulsion<const D: usize> {
     /// Sorted: force numerators and Z terms.
     fs: Vec<[f64; D]>,
     zs: Vec<f64>,
+    /// Scratch of the near-pair bound.
+    box_counts: Vec<u64>,
+    box_sums: Vec<u64>,
+    /// Sorted coordinates by axis (f32) for the near sums.
+    soa: Vec<f32>,
     pub last_shape: Option<GridShape>,
     pub times: PhaseTimes,
 }
@@ -109,6 +126,7 @@ impl<const D: usize> GridRepulsion<D> {
             h,
             max_side: usize::MAX,
             min_side: MIN_GRID,
+            split: None,
             conv: Convolver::with_backend(backend),
             cell: Vec::new(),
             order: Vec::new(),
@@ -120,6 +138,9 @@ impl<const D: usize> GridRepulsion<D> {
             phi: Vec::new(),
             fs: Vec::new(),
             zs: Vec::new(),
+            box_counts: Vec::new(),
+            box_sums: Vec::new(),
+            soa: Vec::new(),
             last_shape: None,
             times: PhaseTimes::default(),
         }
@@ -140,6 +161,13 @@ impl<const D: usize> GridRepulsion<D> {
     /// Caps the grid at `max_side` interior nodes per side.
     pub fn with_max_side(mut self, max_side: usize) -> Self {
         self.max_side = max_side;
+        self
+    }
+
+    /// Where the cap binds, splits the kernel at `split` (in units of the
+    /// spacing): the short range exactly, the rest on the coarse grid.
+    pub fn with_split(mut self, split: Option<Split>) -> Self {
+        self.split = split;
         self
     }
 }
@@ -188,7 +216,6 @@ impl<const D: usize> Repulsion<D> for GridRepulsion<D> {
         let e = (0..D).map(|k| hi[k] - lo[k]).fold(0.0, f64::max);
         let shape = grid_shape_with(e, self.h, D, self.max_side, self.min_side);
         let GridShape { m, h, .. } = shape;
-        self.last_shape = Some(shape);
         let total = m.pow(D as u32);
         let inv_h = 1.0 / h;
         let fmax = m - 3;
@@ -238,6 +265,25 @@ impl<const D: usize> Repulsion<D> for GridRepulsion<D> {
             }
         }
         // counts[c] now holds the end of cell c = the start of cell c + 1.
+        let split = match self.split {
+            Some(sp) if shape.capped => {
+                let pairs = pair_bound::<D>(
+                    &self.counts,
+                    m,
+                    sp.reach(),
+                    &mut self.box_counts,
+                    &mut self.box_sums,
+                );
+                // A layout too dense for the near sums (a few far
+                // outliers stretch the box) keeps the plain coarse grid.
+                (pairs <= NEAR_PAIRS_PER_POINT * n as u64).then_some(sp)
+            }
+            _ => None,
+        };
+        self.last_shape = Some(GridShape {
+            near: split.is_some(),
+            ..shape
+        });
         resize(&mut self.gx, n, [0.0; D]);
         resize(&mut self.yc, n, [0.0; D]);
         {
@@ -300,6 +346,7 @@ impl<const D: usize> Repulsion<D> for GridRepulsion<D> {
         let t2 = std::time::Instant::now();
 
         resize(&mut self.phi, total * nch, 0.0);
+        self.conv.set_split(split);
         self.conv.convolve(m, h, nch, &self.q, &mut self.phi);
         let t3 = std::time::Instant::now();
 
@@ -310,7 +357,8 @@ impl<const D: usize> Repulsion<D> for GridRepulsion<D> {
         let mut kself = [0.0; 64];
         for (t, k) in kself.iter_mut().enumerate().take(1 << (2 * D)) {
             let r2: usize = (0..D).map(|a| ((t >> (2 * a)) & 3).pow(2)).sum();
-            *k = kernel.grid(h * h, r2 as f64);
+            let r2 = r2 as f64;
+            *k = kernel.grid(h * h, r2) * split.map_or(1.0, |sp| sp.far(r2));
         }
 
         // G2S and the per-point terms, in sorted order.
@@ -343,6 +391,20 @@ impl<const D: usize> Repulsion<D> for GridRepulsion<D> {
                             - self_term::<D>(&gx[i], m, &kself);
                     }
                 });
+        }
+        if let Some(sp) = split {
+            add_near::<D>(
+                &self.yc,
+                &self.gx,
+                &self.counts,
+                m,
+                h,
+                sp,
+                kernel,
+                &mut self.soa,
+                &mut self.fs,
+                &mut self.zs,
+            );
         }
         {
             let (fs, rank) = (&self.fs, &self.rank);

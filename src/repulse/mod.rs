@@ -7,11 +7,16 @@ pub mod fft;
 mod fftw;
 mod grid;
 pub mod interp;
+mod near;
 
 pub use conv::Convolver;
 pub use exact::{exact_repulsion, exact_repulsion_kernel, ExactRepulsion};
 pub use fft::Backend as FftBackend;
-pub use grid::{grid_shape, grid_shape_with, GridRepulsion, GridShape, PhaseTimes, MIN_GRID};
+pub use grid::{
+    grid_shape, grid_shape_with, GridRepulsion, GridShape, PhaseTimes, MIN_GRID,
+    NEAR_PAIRS_PER_POINT,
+};
+pub use near::Split;
 
 /// An evaluator of the repulsive term.
 pub trait Repulsion<const D: usize>: Send {
