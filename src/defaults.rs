@@ -55,20 +55,35 @@ pub fn grid_h_for(dim: usize, dof: f64) -> f64 {
 }
 
 /// Cap on the repulsion grid's interior nodes per side for dimension
-/// `dim`: beyond it the spacing grows with the extent instead of the node
-/// count, and pairs closer than two or three spacings are summed exactly (the
-/// near/far split, [`NEAR_SPLIT`]), so time and memory per iteration stay
-/// bounded however far the embedding spreads. In 3D the cap binds from
-/// about iteration 300 on Fashion-MNIST 70k, where the split is both
-/// faster and more accurate than the finer uncapped grid
-/// (docs/algorithm.md, "Near/far split"); 1D and 2D grids grow slowly
-/// enough that their caps sit above what runs of up to a million points
-/// reach (Fashion-MNIST 70k ends near 490 nodes per side in 2D).
-pub fn grid_max(dim: usize) -> usize {
+/// `dim` and `n` points: beyond it the spacing grows with the extent
+/// instead of the node count, and pairs closer than two (3D) or three
+/// spacings are summed exactly (the near/far split, [`NEAR_SPLIT`]), so
+/// time and memory per iteration stay bounded however far the embedding
+/// spreads.
+///
+/// In 3D the split is both faster and more accurate than the finer
+/// uncapped grid, and the cap balances its two costs: the grid's grows
+/// with the cap cubed, the exact short-range sums with the points per
+/// cell, about n / cap³. So the cap follows n^(1/3): 1.07 n^(1/3) between
+/// 24 and 160 (24 for pbmc's 8,381 vertices, 44 for Fashion-MNIST's
+/// 70,000; docs/algorithm.md, "Near/far split"). 1D and 2D grids grow
+/// slowly enough that their caps sit above what runs of up to a million
+/// points reach (Fashion-MNIST 70k ends near 490 nodes per side in 2D).
+pub fn grid_max(dim: usize, n: usize) -> usize {
     match dim {
         1 => 1 << 16,
         2 => 2048,
-        _ => 48,
+        _ => ((1.07 * (n as f64).cbrt()).round() as usize).clamp(24, 160),
+    }
+}
+
+/// Cap on the grid of a placement's fixed field (`sgtsne transform`): it
+/// is built once, so it can be finer than a run's.
+pub fn place_grid_max(dim: usize) -> usize {
+    match dim {
+        1 => 1 << 16,
+        2 => 2048,
+        _ => 160,
     }
 }
 

@@ -165,7 +165,7 @@ impl Embedder {
             grid_h: self
                 .grid_h
                 .unwrap_or_else(|| defaults::grid_h_for(self.dim, self.dof)),
-            grid_max: self.grid_max.unwrap_or(defaults::grid_max(self.dim)),
+            grid_max: self.grid_max.unwrap_or(defaults::grid_max(self.dim, n)),
             near_split: self.near_split,
             order: self.order,
             attraction: self.attraction,

@@ -165,7 +165,7 @@ impl<'r, const D: usize> Field<'r, D> {
             span + 2.0 * margin,
             h_target,
             D,
-            crate::defaults::grid_max(D),
+            crate::defaults::place_grid_max(D),
         );
         let (m, h) = (shape.m, shape.h);
         let nch = Self::NCH;

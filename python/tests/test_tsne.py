@@ -500,3 +500,21 @@ def test_scikit_learn_clone_and_is_fitted():
         est.transform(np.zeros((2, 8)))
     est.fit(blobs(200)[0])
     check_is_fitted(est)
+
+
+def test_grid_cap_and_near_split_match_the_cli(cli, tmp_path):
+    # A 3D run wide enough for a 16-node cap to bind: with and without the
+    # near/far split, the same bytes as the command line, and the split
+    # changes the result (so the option reaches the engine).
+    X, _ = blobs(1500, d=8, seed=4)
+    np.save(tmp_path / "x.npy", X)
+    flags = ["--dim", "3", "-m", "300", "-e", "100", "--repulsion", "grid", "--grid-max", "16", "--quiet"]
+    runs = {}
+    for near in [True, False]:
+        out = tmp_path / f"near-{near}.npy"
+        run_cli(cli, str(tmp_path / "x.npy"), *flags, *([] if near else ["--no-near-split"]), "-o", str(out))
+        est = sgtsne.TSNE(3, repulsion="grid", grid_max=16, near_split=near, **FAST).fit(X)
+        assert same_bytes(est.embedding_, np.load(out)), near
+        assert est._model.plan()["near_split"] is near
+        runs[near] = est.embedding_
+    assert not same_bytes(runs[True], runs[False])
