@@ -112,6 +112,8 @@ pub struct GridRepulsion<const D: usize> {
     box_sums: Vec<u64>,
     /// Sorted coordinates by axis (f32) for the near sums.
     soa: Vec<f32>,
+    /// The near sums' shares of the sources (f32, by axis then Z).
+    near_src: Vec<f32>,
     pub last_shape: Option<GridShape>,
     pub times: PhaseTimes,
 }
@@ -141,6 +143,7 @@ impl<const D: usize> GridRepulsion<D> {
             box_counts: Vec::new(),
             box_sums: Vec::new(),
             soa: Vec::new(),
+            near_src: Vec::new(),
             last_shape: None,
             times: PhaseTimes::default(),
         }
@@ -402,6 +405,7 @@ impl<const D: usize> Repulsion<D> for GridRepulsion<D> {
                 sp,
                 kernel,
                 &mut self.soa,
+                &mut self.near_src,
                 &mut self.fs,
                 &mut self.zs,
             );

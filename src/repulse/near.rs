@@ -138,14 +138,16 @@ const GROUP: usize = 32;
 /// term `zs`: Σ_j K(r)(1 − g)(y_i − y_j) and Σ_j w(r)(1 − g) over the
 /// points j ≠ i closer than r₂. `yc` are the sorted coordinates, `gx` the
 /// grid coordinates (cell = floor), `ends` the cell ends of the m^D grid
-/// of spacing `h`; `soa` is scratch for the coordinates by axis.
+/// of spacing `h`; `soa` and `src` are scratch (coordinates by axis, the
+/// sources' shares).
 ///
-/// The points of a cell are taken together: they share the rows of cells
-/// (along axis 0) that come within r₂ of their cell, so a row's bounds are
-/// found once per cell rather than per point, and each row is cut to the
-/// cells the r₂-neighbourhood of the cell crosses. A point's sum visits
-/// the same rows in the same order however the points are grouped or the
-/// work is split, so its bits do not depend on the thread count.
+/// Each pair is evaluated once (half the work of summing every point's
+/// neighbourhood): by the point whose cell comes first in sorted order,
+/// which adds its share to its own lanes and the opposite share to the
+/// other point's. The points of a cell are taken together: they share the
+/// rows of cells (along axis 0) that come within r₂ of their cell, so a
+/// row's bounds are found once per cell, and each row is cut to the cells
+/// the r₂-neighbourhood of the cell crosses.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn add_near<const D: usize>(
     yc: &[[f64; D]],
@@ -156,6 +158,7 @@ pub(crate) fn add_near<const D: usize>(
     split: Split,
     kernel: Kernel,
     soa: &mut Vec<f32>,
+    src: &mut Vec<f32>,
     fs: &mut [[f64; D]],
     zs: &mut [f64],
 ) {
@@ -172,6 +175,7 @@ pub(crate) fn add_near<const D: usize>(
             *v = p[a] as f32;
         }
     }
+    let reach = split.reach();
     let ctx = Ctx {
         soa: &soa[..],
         stride,
@@ -180,23 +184,109 @@ pub(crate) fn add_near<const D: usize>(
         m,
         sw: Switch::new(split, h),
         big_r: split.outer,
-        reach: split.reach(),
+        reach,
         kernel,
     };
+    // The sources' shares, by axis then Z (f32, like the pair loop).
+    src.clear();
+    src.resize((D + 1) * stride, 0.0);
+    let plane = m.pow(D as u32 - 1);
+    let slab_start = |s: usize| -> usize {
+        let c = s.min(m) * plane;
+        if c == 0 {
+            0
+        } else {
+            ends[c - 1] as usize
+        }
+    };
+    // A task takes the points of `sg` slabs (planes of the last axis) as
+    // targets and writes to the sources up to `reach` slabs beyond, so
+    // with sg ≥ reach tasks two groups apart never write the same point:
+    // even groups run together, then odd ones. Every point's sums arrive
+    // in an order fixed by the data, whatever the thread count. The
+    // thinnest slabs balance two threads best (Fashion-MNIST 3D: 39.0 s
+    // against 41.3 s for 4-slab groups).
+    let sg = reach.max(1);
+    let ngroups = m.div_ceil(sg);
     let wide = wide_vectors();
+    for phase in 0..2 {
+        let groups: Vec<usize> = (phase..ngroups).step_by(2).collect();
+        let targets: Vec<(usize, usize)> = groups
+            .iter()
+            .map(|&g| (slab_start(g * sg), slab_start(g * sg + sg)))
+            .collect();
+        let writes: Vec<(usize, usize)> = groups
+            .iter()
+            .map(|&g| (slab_start(g * sg), slab_start(g * sg + sg + reach)))
+            .collect();
+        let fw = windows(&mut fs[..], &targets);
+        let zw = windows(&mut zs[..], &targets);
+        let mut sw: Vec<Vec<&mut [f32]>> = (0..groups.len()).map(|_| Vec::new()).collect();
+        for col in src.chunks_exact_mut(stride) {
+            for (k, w) in windows(col, &writes).into_iter().enumerate() {
+                sw[k].push(w);
+            }
+        }
+        fw.into_par_iter()
+            .zip(zw)
+            .zip(sw)
+            .zip(targets.par_iter().zip(&writes))
+            .for_each(|(((fs, zs), mut src), (&(t0, _), &(w0, _)))| {
+                let mut task = Task {
+                    t0,
+                    w0,
+                    fs,
+                    zs,
+                    src: &mut src,
+                };
+                #[cfg(target_arch = "x86_64")]
+                if wide {
+                    // SAFETY: wide_vectors() found AVX2 on this CPU.
+                    unsafe { slab_task_avx2(&ctx, &mut task) };
+                    return;
+                }
+                let _ = wide;
+                slab_task(&ctx, &mut task);
+            });
+    }
+    let src = &src[..];
     fs.par_chunks_mut(CHUNK)
         .zip(zs.par_chunks_mut(CHUNK))
         .enumerate()
         .for_each(|(c, (fs, zs))| {
-            #[cfg(target_arch = "x86_64")]
-            if wide {
-                // SAFETY: wide_vectors() found AVX2 on this CPU.
-                unsafe { chunk_avx2(&ctx, c * CHUNK, fs, zs) };
-                return;
+            for (k, (f, z)) in fs.iter_mut().zip(zs.iter_mut()).enumerate() {
+                let i = c * CHUNK + k;
+                for (a, fa) in f.iter_mut().enumerate() {
+                    *fa += src[a * stride + i] as f64;
+                }
+                *z += src[D * stride + i] as f64;
             }
-            let _ = wide;
-            chunk(&ctx, c * CHUNK, fs, zs);
         });
+}
+
+/// The given increasing, disjoint ranges of `s`, as slices.
+fn windows<'a, T>(mut s: &'a mut [T], ranges: &[(usize, usize)]) -> Vec<&'a mut [T]> {
+    let mut out = Vec::with_capacity(ranges.len());
+    let mut consumed = 0;
+    for &(a, b) in ranges {
+        let rest = std::mem::take(&mut s);
+        let (_, rest) = rest.split_at_mut(a - consumed);
+        let (w, rest) = rest.split_at_mut(b - a);
+        out.push(w);
+        s = rest;
+        consumed = b;
+    }
+    out
+}
+
+/// One task of the symmetric near sums: the targets at sorted positions
+/// t0.. (their sums in `fs`, `zs`) and the sources' shares from w0 on.
+struct Task<'a, 'b, const D: usize> {
+    t0: usize,
+    w0: usize,
+    fs: &'a mut [[f64; D]],
+    zs: &'a mut [f64],
+    src: &'b mut Vec<&'a mut [f32]>,
 }
 
 /// Whether the CPU has 8-wide f32 vectors (AVX2). The pair loop gives the
@@ -213,12 +303,12 @@ fn wide_vectors() -> bool {
     }
 }
 
-/// [`chunk`] compiled for AVX2: twice the vector width of the x86-64
+/// [`slab_task`] compiled for AVX2: twice the vector width of the x86-64
 /// baseline (SSE2). Measured on Fashion-MNIST 3D (docs/performance.md).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-fn chunk_avx2<const D: usize>(ctx: &Ctx<D>, base: usize, fs: &mut [[f64; D]], zs: &mut [f64]) {
-    chunk(ctx, base, fs, zs)
+fn slab_task_avx2<const D: usize>(ctx: &Ctx<D>, task: &mut Task<D>) {
+    slab_task(ctx, task)
 }
 
 /// What every chunk of the near sums reads.
@@ -235,9 +325,11 @@ struct Ctx<'a, const D: usize> {
     kernel: Kernel,
 }
 
-/// The near sums of the sorted points base.., into `fs` and `zs`.
+/// The near sums of one task: each pair once, from the target whose cell
+/// comes first (cells in sorted order; within a cell, the earlier point),
+/// its share to the target's lanes and the opposite share to the source.
 #[inline(always)]
-fn chunk<const D: usize>(ctx: &Ctx<D>, base: usize, fs: &mut [[f64; D]], zs: &mut [f64]) {
+fn slab_task<const D: usize>(ctx: &Ctx<D>, task: &mut Task<D>) {
     let Ctx {
         soa,
         stride: n,
@@ -250,6 +342,7 @@ fn chunk<const D: usize>(ctx: &Ctx<D>, base: usize, fs: &mut [[f64; D]], zs: &mu
         ..
     } = *ctx;
     let sw = &ctx.sw;
+    let (t0, w0) = (task.t0, task.w0);
     let hi = m - 3; // last interior cell
     let cell_of = |i: usize| -> [usize; D] {
         // As the binning computes it.
@@ -262,32 +355,45 @@ fn chunk<const D: usize>(ctx: &Ctx<D>, base: usize, fs: &mut [[f64; D]], zs: &mu
             ends[c - 1] as usize
         }
     };
+    let len = task.fs.len();
     let mut accs = [Acc::<D>::default(); GROUP];
     let mut yi = [[0f32; D]; GROUP];
     let mut p = 0;
-    while p < fs.len() {
-        let f = cell_of(base + p);
+    while p < len {
+        let f = cell_of(t0 + p);
         let mut q = p + 1;
-        while q < fs.len() && q - p < GROUP && cell_of(base + q) == f {
+        while q < len && q - p < GROUP && cell_of(t0 + q) == f {
             q += 1;
         }
         let g = q - p;
         for t in 0..g {
             accs[t] = Acc::default();
             for a in 0..D {
-                yi[t][a] = soa[a * n + base + p + t];
+                yi[t][a] = soa[a * n + t0 + p + t];
             }
         }
+        // Rows of cells along axis 0 from this cell's row on, in sorted
+        // order: the cells after it in its own row, then the rows after
+        // it (the last axis slowest), up to `reach` cells away.
         let mut lo = [0usize; D];
         let mut up = [0usize; D];
         for a in 0..D {
             lo[a] = f[a].saturating_sub(reach).max(1);
             up[a] = (f[a] + reach).min(hi);
         }
+        if D > 1 {
+            lo[D - 1] = f[D - 1];
+        }
         let mut cell = lo;
         'rows: loop {
-            // Squared gap between this row's cells and the group's cell
-            // across axes 1.., in units of H.
+            // Whether this row comes after the cell's own (compared from
+            // the last axis), or is its own.
+            let mut order = std::cmp::Ordering::Equal;
+            for a in (1..D).rev() {
+                if order == std::cmp::Ordering::Equal {
+                    order = cell[a].cmp(&f[a]);
+                }
+            }
             let mut perp = 0.0;
             let mut id_rest = 0usize;
             let mut stride = m;
@@ -297,24 +403,30 @@ fn chunk<const D: usize>(ctx: &Ctx<D>, base: usize, fs: &mut [[f64; D]], zs: &mu
                 id_rest += cell[a] * stride;
                 stride *= m;
             }
-            if perp < big_r * big_r {
-                // Cells along axis 0 whose gap to the group's cell is
-                // below the remaining radius.
+            if order != std::cmp::Ordering::Less && perp < big_r * big_r {
                 let k = (big_r * big_r - perp).sqrt().ceil() as usize;
-                let c0 = f[0].saturating_sub(k).max(1);
+                let own = order == std::cmp::Ordering::Equal;
+                let c0 = if own {
+                    f[0]
+                } else {
+                    f[0].saturating_sub(k).max(1)
+                };
                 let c1 = (f[0] + k).min(hi);
                 let (s, e) = (start(id_rest + c0), ends[id_rest + c1] as usize);
-                if s < e {
+                for t in 0..g {
+                    // In its own cell, a point pairs with the later points.
+                    let s = if own { t0 + p + t + 1 } else { s };
+                    if s >= e {
+                        continue;
+                    }
                     // With LANES values past the row's end (other points
                     // or the padding), masked by the row length.
                     let cols: [&[f32]; D] =
                         std::array::from_fn(|a| &soa[a * n + s..a * n + e + LANES]);
-                    for t in 0..g {
-                        if kernel.is_cauchy() {
-                            accs[t].cauchy(&yi[t], &cols, e - s, sw);
-                        } else {
-                            accs[t].general(&yi[t], &cols, e - s, sw, kernel);
-                        }
+                    if kernel.is_cauchy() {
+                        accs[t].cauchy(&yi[t], &cols, e - s, sw, task.src, s - w0);
+                    } else {
+                        accs[t].general(&yi[t], &cols, e - s, sw, kernel, task.src, s - w0);
                     }
                 }
             }
@@ -332,13 +444,12 @@ fn chunk<const D: usize>(ctx: &Ctx<D>, base: usize, fs: &mut [[f64; D]], zs: &mu
                 a += 1;
             }
         }
-        for t in 0..g {
-            let (force, z) = accs[t].finish();
-            for a in 0..D {
-                fs[p + t][a] += force[a];
+        for (t, acc) in accs[..g].iter().enumerate() {
+            let (force, z) = acc.finish();
+            for (f, v) in task.fs[p + t].iter_mut().zip(force) {
+                *f += v;
             }
-            // The pair with itself (d = 0) added w = 1 and no force.
-            zs[p + t] += z - 1.0;
+            task.zs[p + t] += z;
         }
         p = q;
     }
@@ -389,7 +500,15 @@ impl<const D: usize> Acc<D> {
     /// beyond r₂, so farther pairs, and the padding of the last eight,
     /// add exactly 0.
     #[inline(always)]
-    fn cauchy(&mut self, yi: &[f32; D], cols: &[&[f32]; D], len: usize, sw: &Switch) {
+    fn cauchy(
+        &mut self,
+        yi: &[f32; D],
+        cols: &[&[f32]; D],
+        len: usize,
+        sw: &Switch,
+        src: &mut [&mut [f32]],
+        off: usize,
+    ) {
         let mut z = self.z;
         let mut f = self.f;
         let mut j = 0;
@@ -398,6 +517,8 @@ impl<const D: usize> Acc<D> {
                 std::array::from_fn(|a| cols[a][j..j + LANES].try_into().expect("padded"));
             // One pass per lane, all of a pair's arithmetic together, so
             // each quantity is one vector register across the lanes.
+            let mut fx = [[0f32; LANES]; D];
+            let mut zw = [0f32; LANES];
             for l in 0..LANES {
                 let mut d2 = 0f32;
                 let mut dx = [0f32; D];
@@ -417,7 +538,21 @@ impl<const D: usize> Acc<D> {
                 let kn = wn * q;
                 for a in 0..D {
                     f[a][l] += kn * dx[a];
+                    fx[a][l] = kn * dx[a];
                 }
+                zw[l] = wn;
+            }
+            // The sources' opposite shares; only the row's own points.
+            let valid = LANES.min(len - j);
+            for a in 0..D {
+                let col = &mut src[a][off + j..off + j + valid];
+                for (v, x) in col.iter_mut().zip(&fx[a]) {
+                    *v -= x;
+                }
+            }
+            let col = &mut src[D][off + j..off + j + valid];
+            for (v, x) in col.iter_mut().zip(&zw) {
+                *v += x;
             }
             j += LANES;
         }
@@ -427,6 +562,7 @@ impl<const D: usize> Acc<D> {
 
     /// Any ν, one pair at a time (powf does not vectorise).
     #[allow(clippy::needless_range_loop)] // j and a index several arrays
+    #[allow(clippy::too_many_arguments)]
     fn general(
         &mut self,
         yi: &[f32; D],
@@ -434,6 +570,8 @@ impl<const D: usize> Acc<D> {
         len: usize,
         sw: &Switch,
         kernel: Kernel,
+        src: &mut [&mut [f32]],
+        off: usize,
     ) {
         for j in 0..len {
             let mut d2 = 0f64;
@@ -446,9 +584,13 @@ impl<const D: usize> Acc<D> {
             let near = 1.0 - smooth(t);
             let (w, k2) = kernel.repulsion(d2);
             let l = j % LANES;
-            self.z[l] += (near * w) as f32;
+            let (zn, kn) = ((near * w) as f32, near * k2);
+            self.z[l] += zn;
+            src[D][off + j] += zn;
             for a in 0..D {
-                self.f[a][l] += (near * k2 * dx[a]) as f32;
+                let v = (kn * dx[a]) as f32;
+                self.f[a][l] += v;
+                src[a][off + j] -= v;
             }
         }
     }
@@ -577,22 +719,38 @@ mod tests {
                 reach: split.reach(),
                 kernel: Kernel::CAUCHY,
             };
-            let (mut f0, mut z0) = (vec![[0.0; D]; n], vec![0.0; n]);
-            for (c, (f, z)) in f0.chunks_mut(CHUNK).zip(z0.chunks_mut(CHUNK)).enumerate() {
-                chunk(&ctx, c * CHUNK, f, z);
-            }
-            assert!(z0.iter().any(|&z| z > 0.0), "d={D}: no near pairs");
-            #[cfg(target_arch = "x86_64")]
-            if wide_vectors() {
-                let (mut f1, mut z1) = (vec![[0.0; D]; n], vec![0.0; n]);
-                for (c, (f, z)) in f1.chunks_mut(CHUNK).zip(z1.chunks_mut(CHUNK)).enumerate() {
-                    // SAFETY: wide_vectors() found AVX2.
-                    unsafe { chunk_avx2(&ctx, c * CHUNK, f, z) };
-                }
-                let bits = |f: &[[f64; D]], z: &[f64]| -> Vec<u64> {
-                    f.iter().flatten().chain(z).map(|v| v.to_bits()).collect()
+            // One task over all the points (targets and sources alike).
+            let eval = |wide: bool| -> Vec<u64> {
+                let (mut f, mut z) = (vec![[0.0; D]; n], vec![0.0; n]);
+                let mut src = vec![0f32; (D + 1) * stride];
+                let mut cols: Vec<&mut [f32]> = src.chunks_exact_mut(stride).collect();
+                let mut task = Task {
+                    t0: 0,
+                    w0: 0,
+                    fs: &mut f,
+                    zs: &mut z,
+                    src: &mut cols,
                 };
-                assert!(bits(&f0, &z0) == bits(&f1, &z1), "d={D}");
+                if wide {
+                    #[cfg(target_arch = "x86_64")]
+                    // SAFETY: the caller checked wide_vectors().
+                    unsafe {
+                        slab_task_avx2(&ctx, &mut task)
+                    };
+                } else {
+                    slab_task(&ctx, &mut task);
+                }
+                assert!(z.iter().any(|&v| v > 0.0), "d={D}: no near pairs");
+                f.iter()
+                    .flatten()
+                    .chain(&z)
+                    .map(|v| v.to_bits())
+                    .chain(src.iter().map(|v| v.to_bits() as u64))
+                    .collect()
+            };
+            let base = eval(false);
+            if wide_vectors() {
+                assert!(base == eval(true), "d={D}");
             }
         }
         run::<1>();
