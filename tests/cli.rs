@@ -596,3 +596,67 @@ fn init_accepts_npy_and_a_header_line() {
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("t.npy"));
 }
+
+/// Where the cap binds, the note says whether the close pairs are summed
+/// exactly (the near/far split, default) or all go on the coarse grid
+/// (`--no-near-split`), and the report records which.
+#[test]
+fn the_cap_note_says_how_close_pairs_are_summed() {
+    let d = tempfile::tempdir().unwrap();
+    let n = 1500u32;
+    let coo = sgtsne::sparse::Coo {
+        n: n as usize,
+        rows: (0..n).map(|j| (j + 1) % n).collect(),
+        cols: (0..n).collect(),
+        vals: vec![1.0; n as usize],
+    };
+    common::write_mtx(&d.path().join("ring.mtx"), &coo);
+    let init: String = (0..n)
+        .map(|i| {
+            let t = i as f64 / n as f64 * std::f64::consts::TAU;
+            format!(
+                "{} {} {}\n",
+                40.0 * t.cos(),
+                40.0 * t.sin(),
+                10.0 * (3.0 * t).sin()
+            )
+        })
+        .collect();
+    std::fs::write(d.path().join("init.txt"), init).unwrap();
+    for near in [true, false] {
+        let mut args = vec![
+            "ring.mtx",
+            "--dim",
+            "3",
+            "--init",
+            "init.txt",
+            "-m",
+            "3",
+            "-e",
+            "1",
+            "--repulsion",
+            "grid",
+            "--grid-max",
+            "16",
+            "--report",
+            "r.json",
+            "-o",
+            "out.txt",
+        ];
+        if !near {
+            args.push("--no-near-split");
+        }
+        let o = run_limited(&args, d.path(), 1_500_000);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(o.status.success(), "{err}");
+        assert_eq!(err.matches("the spacing now grows").count(), 1, "{err}");
+        assert_eq!(err.contains("are summed exactly"), near, "{err}");
+        assert_eq!(err.contains("at some cost in accuracy"), !near, "{err}");
+        let r: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(d.path().join("r.json")).unwrap())
+                .unwrap();
+        assert_eq!(r["parameters"]["near_split"], near);
+        assert_eq!(r["grid"]["capped"], true);
+        assert_eq!(r["grid"]["near_split"], near);
+    }
+}

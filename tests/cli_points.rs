@@ -505,4 +505,9 @@ fn report_matches_an_independent_computation() {
     );
     assert!(r["peak_rss_bytes"].as_u64().unwrap() > 1 << 20);
     assert!(r["grid"]["nodes_per_side"].as_u64().unwrap() >= 16);
+    // A small 2D run stays under the cap: no split.
+    assert_eq!(r["parameters"]["near_split"], true);
+    assert_eq!(r["parameters"]["grid_max"], 2048);
+    assert_eq!(r["grid"]["capped"], false);
+    assert_eq!(r["grid"]["near_split"], false);
 }

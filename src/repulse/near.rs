@@ -163,11 +163,10 @@ pub(crate) fn add_near<const D: usize>(
     zs: &mut [f64],
 ) {
     let n = yc.len();
-    // Pair arithmetic in f32: the split's own error is around 1e-3
+    // Pair arithmetic in f32: the split's own error is 1e-3 to 1e-2
     // (docs/algorithm.md), far above f32 round-off, and f32 doubles the
-    // vector width.
-    // Each axis is followed by LANES padding values, so the pair loop
-    // can always read eight and mask the excess.
+    // vector width. Each axis is followed by LANES padding values, so the
+    // pair loop can always read eight and mask the excess.
     let stride = n + LANES;
     soa.resize(D * stride, PAD);
     for (a, col) in soa.chunks_exact_mut(stride).enumerate() {
@@ -221,15 +220,15 @@ pub(crate) fn add_near<const D: usize>(
             .collect();
         let fw = windows(&mut fs[..], &targets);
         let zw = windows(&mut zs[..], &targets);
-        let mut sw: Vec<Vec<&mut [f32]>> = (0..groups.len()).map(|_| Vec::new()).collect();
+        let mut srcw: Vec<Vec<&mut [f32]>> = (0..groups.len()).map(|_| Vec::new()).collect();
         for col in src.chunks_exact_mut(stride) {
             for (k, w) in windows(col, &writes).into_iter().enumerate() {
-                sw[k].push(w);
+                srcw[k].push(w);
             }
         }
         fw.into_par_iter()
             .zip(zw)
-            .zip(sw)
+            .zip(srcw)
             .zip(targets.par_iter().zip(&writes))
             .for_each(|(((fs, zs), mut src), (&(t0, _), &(w0, _)))| {
                 let mut task = Task {
