@@ -237,6 +237,16 @@ impl Model {
                 self.n()
             )));
         }
+        // Every new vertex needs an edge, so more columns than entries is
+        // an error; saying so first also keeps a header's claim of a
+        // billion columns from sizing an array.
+        if t.ncols > t.vals.len() {
+            return Err(Error::Input(format!(
+                "the new edges name {} new vertices (columns) but hold only {} entries: each new vertex needs at least one edge to the model's vertices",
+                t.ncols,
+                t.vals.len()
+            )));
+        }
         crate::sparse::check_entries(&t.rows, &t.cols, &t.vals, t.nrows, t.ncols)?;
         let mut cols = columns(t);
         if let Some(j) = (0..cols.n).find(|&j| cols.colptr[j] == cols.colptr[j + 1]) {

@@ -237,6 +237,16 @@ fn placing_graph_vertices_by_their_edges() {
         Err(Error::Input(_))
     ));
     // A column without edges is refused, naming it.
+    // A header's claim of a billion new vertices with ten entries is refused
+    // before any per-vertex array is sized (one would take 8 GB).
+    let claim = Triplets {
+        ncols: 1_000_000_000,
+        ..t.clone()
+    };
+    match m.transform_graph(&claim, &Placement::default()) {
+        Err(Error::Input(msg)) => assert!(msg.contains("1000000000 new vertices"), "{msg}"),
+        other => panic!("expected an input error, got {other:?}"),
+    }
     let empty = Triplets {
         ncols: 3,
         ..t.clone()
