@@ -310,7 +310,7 @@ fn slab_task_avx2<const D: usize>(ctx: &Ctx<D>, task: &mut Task<D>) {
     slab_task(ctx, task)
 }
 
-/// What every chunk of the near sums reads.
+/// What every task of the near sums reads.
 struct Ctx<'a, const D: usize> {
     soa: &'a [f32],
     /// Values per axis in `soa` (the points, then LANES of padding).
