@@ -672,6 +672,7 @@ fn defaults_dict(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
     d.set_item("alpha", defaults::ALPHA)?;
     d.set_item("exaggeration", defaults::EXAGGERATION)?;
     d.set_item("dof", defaults::DOF)?;
+    d.set_item("near_split", defaults::NEAR_SPLIT)?;
     d.set_item("seed", defaults::SEED)?;
     d.set_item("momentum", defaults::MOMENTUM)?;
     d.set_item("final_momentum", defaults::FINAL_MOMENTUM)?;
