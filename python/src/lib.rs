@@ -480,7 +480,14 @@ fn fit_graph<'py>(
     let init = init_points(py, init)?;
     let (result, model) = drive(py, n_jobs, on_report, None, |hooks| {
         let (graph, _) = StochasticGraph::from_coo(&coo, lambda)?;
-        fit(&e, &graph, init.as_ref(), Source::Graph { lambda }, keep_model, hooks)
+        fit(
+            &e,
+            &graph,
+            init.as_ref(),
+            Source::Graph { lambda },
+            keep_model,
+            hooks,
+        )
     })?;
     Ok(finish(py, result, model))
 }
