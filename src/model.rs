@@ -242,9 +242,10 @@ impl Model {
         // billion columns from sizing an array.
         if t.ncols > t.vals.len() {
             return Err(Error::Input(format!(
-                "the new edges name {} new vertices (columns) but hold only {} entries: each new vertex needs at least one edge to the model's vertices",
+                "the new edges name {} new vertices (columns) but hold only {} entr{}: each new vertex needs at least one edge to the model's vertices",
                 t.ncols,
-                t.vals.len()
+                t.vals.len(),
+                if t.vals.len() == 1 { "y" } else { "ies" }
             )));
         }
         crate::sparse::check_entries(&t.rows, &t.cols, &t.vals, t.nrows, t.ncols)?;

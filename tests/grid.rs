@@ -88,20 +88,9 @@ fn error_converges_with_the_spacing() {
 
 fn bits_independent_of_threads<const D: usize>() {
     let y = common::spec_layout::<D>(5000, true, 9);
-    let eval = || {
-        let mut out = vec![[0.0; D]; y.len()];
-        let z = GridRepulsion::<D>::new(0.02).compute(&y, &mut out);
-        (
-            z.to_bits(),
-            out.iter()
-                .flatten()
-                .map(|v| v.to_bits())
-                .collect::<Vec<u64>>(),
-        )
-    };
-    let one = common::with_threads(1, eval);
-    assert_eq!(one, common::with_threads(2, eval), "d={D}: 1 vs 2 threads");
-    assert_eq!(one, common::with_threads(3, eval), "d={D}: 1 vs 3 threads");
+    common::assert_thread_invariant(&format!("d={D}"), || {
+        common::repulsion_bits(&mut GridRepulsion::<D>::new(0.02), &y)
+    });
 }
 
 #[test]

@@ -66,10 +66,10 @@ fn errors<const D: usize>(
 /// 3.7 times coarser it is at least as accurate as the uncapped grid at the
 /// default spacing: the short range, where the kernel is steep and a grid
 /// of spacing 1.2 (3D) misses most, is summed exactly. Measured (printed):
-/// force error (relative RMS) 0.07–0.7 of the uncapped grid's, Z error
-/// 0.04–0.84 of it. Bounds: both no worse than the uncapped grid's, force
+/// force error (relative RMS) 0.006–0.7 of the uncapped grid's, Z error
+/// 0.005–0.84 of it. Bounds: both no worse than the uncapped grid's, force
 /// below 5e-2, Z below 2e-2. The plain coarse grid at the same cap is at
-/// least 2× worse in force (5–60× measured). docs/algorithm.md, "Near/far
+/// least 2× worse in force (5–150× measured). docs/algorithm.md, "Near/far
 /// split", relates these errors to the final KL.
 #[test]
 fn split_matches_exact_at_large_extents() {
@@ -116,24 +116,14 @@ fn split_matches_exact_at_large_extents() {
 fn split_bits_do_not_depend_on_threads() {
     fn run<const D: usize>(extent: f64, cap: usize) {
         let y = layout::<D>(6000, extent, 3);
-        let eval = || {
+        common::assert_thread_invariant(&format!("d={D}"), || {
             let mut g = GridRepulsion::<D>::new(sgtsne::defaults::grid_h(D))
                 .with_max_side(cap)
                 .with_split(Some(Split::for_dim(D)));
-            let mut out = vec![[0.0; D]; y.len()];
-            let z = g.compute(&y, &mut out);
+            let bits = common::repulsion_bits(&mut g, &y);
             assert!(g.grid().expect("a grid").near);
-            (
-                z.to_bits(),
-                out.iter()
-                    .flatten()
-                    .map(|v| v.to_bits())
-                    .collect::<Vec<u64>>(),
-            )
-        };
-        let one = common::with_threads(1, eval);
-        assert_eq!(one, common::with_threads(2, eval), "d={D}: 1 vs 2 threads");
-        assert_eq!(one, common::with_threads(3, eval), "d={D}: 1 vs 3 threads");
+            bits
+        });
     }
     run::<1>(1000.0, 256);
     run::<2>(300.0, 64);
@@ -154,15 +144,12 @@ fn crowded_layout_keeps_the_plain_grid() {
             let mut g = GridRepulsion::<D>::new(h)
                 .with_max_side(32)
                 .with_split(split);
-            let mut out = vec![[0.0; D]; y.len()];
-            let z = g.compute(&y, &mut out);
-            let bits: Vec<u64> = out.iter().flatten().map(|v| v.to_bits()).collect();
-            (g.grid().expect("a grid"), z.to_bits(), bits)
+            let bits = common::repulsion_bits(&mut g, &y);
+            (g.grid().expect("a grid"), bits)
         };
-        let (g, z, bits) = eval(Some(Split::for_dim(D)));
+        let (g, bits) = eval(Some(Split::for_dim(D)));
         assert!(g.capped && !g.near, "d={D}: split used on a crowded layout");
-        let (_, z0, bits0) = eval(None);
-        assert_eq!((z, bits), (z0, bits0), "d={D}");
+        assert_eq!(bits, eval(None).1, "d={D}");
     }
     run::<1>();
     run::<2>();
@@ -171,8 +158,8 @@ fn crowded_layout_keeps_the_plain_grid() {
 
 /// Heavy tails and near-Gaussian kernels take the general pair loop. The
 /// split stays at least as accurate as the uncapped grid in force; its Z
-/// error stays within 1.5× the uncapped grid's or 3e-3 (measured: 1.1e-3
-/// to 5.8e-3 against the uncapped 1.2e-4 to 2.5e-2).
+/// error stays within 1.5× the uncapped grid's or 3e-3 (measured: 1.3e-7
+/// to 5.8e-3 against the uncapped 1.2e-4 to 3.5e-2).
 #[test]
 fn split_matches_exact_for_other_dof() {
     use sgtsne::kernel::Kernel;

@@ -96,7 +96,7 @@ impl Reporter {
             let how = if g.near {
                 format!(
                     "; pairs closer than {:.2} are summed exactly and only the smooth rest of the kernel goes on the grid (--no-near-split turns this off)",
-                    sgtsne::repulse::Split::for_dim(self.dim).outer * g.h
+                    sgtsne::repulse::Split::for_dim(self.dim).outer() * g.h
                 )
             } else {
                 ", at some cost in accuracy".to_string()

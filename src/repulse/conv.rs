@@ -57,8 +57,8 @@ pub struct Convolver<const D: usize> {
     kernel: Kernel,
     /// The far part of a split kernel, or None for the whole kernel.
     split: Option<Split>,
-    /// (m, h bits, ν bits, split radii bits) of the cached kernel transforms.
-    kernel_key: Option<(usize, u64, u64, [u64; 2])>,
+    /// (m, h bits, ν bits, split) of the cached kernel transforms.
+    kernel_key: Option<(usize, u64, u64, Option<Split>)>,
     /// The kernel's 2m-point transform is real and even on every axis, so
     /// (m+1)^D values hold it all: lines along the last axis (the order of
     /// pass 2), line (a_0, …, a_{D−2}) at index Σ a_k (m+1)^k, pre-scaled by
@@ -160,10 +160,7 @@ impl<const D: usize> Convolver<D> {
         }
         grow(&mut self.spectra, spec * m);
         grow(&mut self.results, spec * m);
-        let radii = self
-            .split
-            .map_or([0; 2], |s| [s.inner.to_bits(), s.outer.to_bits()]);
-        let key = (m, h.to_bits(), self.kernel.dof().to_bits(), radii);
+        let key = (m, h.to_bits(), self.kernel.dof().to_bits(), self.split);
         if self.kernel_key != Some(key) {
             self.build_kernel(m, h);
             self.kernel_key = Some(key);

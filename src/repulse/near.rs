@@ -24,13 +24,14 @@ use rayon::prelude::*;
 use crate::kernel::Kernel;
 use crate::util::CHUNK;
 
-/// The switch's radii in units of the grid spacing H.
+/// The switch's radii in units of the grid spacing H (0 < inner < outer;
+/// only [`Split::for_dim`] makes one).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Split {
     /// r₁ / H: below, the pair is entirely in the near part.
-    pub inner: f64,
+    pub(crate) inner: f64,
     /// r₂ / H: above, entirely on the grid.
-    pub outer: f64,
+    pub(crate) outer: f64,
 }
 
 impl Split {
@@ -44,6 +45,11 @@ impl Split {
             inner: 1.0,
             outer: if dim >= 3 { 2.0 } else { 3.0 },
         }
+    }
+
+    /// r₂ / H: pairs closer than this many spacings are summed exactly.
+    pub fn outer(&self) -> f64 {
+        self.outer
     }
 
     /// Cells each side a point's near sum visits.
@@ -162,18 +168,7 @@ pub(crate) fn add_near<const D: usize>(
     fs: &mut [[f64; D]],
     zs: &mut [f64],
 ) {
-    let n = yc.len();
-    // Pair arithmetic in f32: the split's own error is 1e-3 to 1e-2
-    // (docs/algorithm.md), far above f32 round-off, and f32 doubles the
-    // vector width. Each axis is followed by LANES padding values, so the
-    // pair loop can always read eight and mask the excess.
-    let stride = n + LANES;
-    soa.resize(D * stride, PAD);
-    for (a, col) in soa.chunks_exact_mut(stride).enumerate() {
-        for (v, p) in col.iter_mut().zip(yc) {
-            *v = p[a] as f32;
-        }
-    }
+    let stride = fill_soa(yc, soa);
     let reach = split.reach();
     let ctx = Ctx {
         soa: &soa[..],
@@ -261,6 +256,23 @@ pub(crate) fn add_near<const D: usize>(
                 *z += src[D * stride + i] as f64;
             }
         });
+}
+
+/// Fills `soa` with the coordinates of `yc` by axis, in f32, and returns
+/// the values per axis. Pair arithmetic is in f32: the split's own error
+/// is 1e-3 to 1e-2 (docs/algorithm.md), far above f32 round-off, and f32
+/// doubles the vector width. Each axis is followed by LANES padding
+/// values, so the pair loop can always read eight and mask the excess.
+fn fill_soa<const D: usize>(yc: &[[f64; D]], soa: &mut Vec<f32>) -> usize {
+    let stride = yc.len() + LANES;
+    soa.clear();
+    soa.resize(D * stride, PAD);
+    for (a, col) in soa.chunks_exact_mut(stride).enumerate() {
+        for (v, p) in col.iter_mut().zip(yc) {
+            *v = p[a] as f32;
+        }
+    }
+    stride
 }
 
 /// The given increasing, disjoint ranges of `s`, as slices.
@@ -700,13 +712,7 @@ mod tests {
             let ends = ends_of(&cells, m.pow(D as u32));
             let split = Split::for_dim(D);
             let mut soa = Vec::new();
-            let stride = n + LANES;
-            soa.resize(D * stride, PAD);
-            for (a, col) in soa.chunks_exact_mut(stride).enumerate() {
-                for (v, p) in col.iter_mut().zip(&yc) {
-                    *v = p[a] as f32;
-                }
-            }
+            let stride = fill_soa(&yc, &mut soa);
             let ctx = Ctx {
                 soa: &soa,
                 stride,

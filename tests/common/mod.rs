@@ -119,6 +119,29 @@ pub fn with_threads<T: Send>(t: usize, f: impl FnOnce() -> T + Send) -> T {
         .install(f)
 }
 
+/// The bits of Z and of the forces a repulsion engine gives on `y`.
+pub fn repulsion_bits<const D: usize>(
+    r: &mut impl sgtsne::repulse::Repulsion<D>,
+    y: &[[f64; D]],
+) -> (u64, Vec<u64>) {
+    let mut out = vec![[0.0; D]; y.len()];
+    let z = r.compute(y, &mut out);
+    (
+        z.to_bits(),
+        out.iter().flatten().map(|v| v.to_bits()).collect(),
+    )
+}
+
+/// Asserts that `eval` gives the same result on 1, 2 and 3 threads.
+pub fn assert_thread_invariant<T: PartialEq + std::fmt::Debug + Send>(
+    what: &str,
+    eval: impl Fn() -> T + Sync,
+) {
+    let one = with_threads(1, &eval);
+    assert_eq!(one, with_threads(2, &eval), "{what}: 1 vs 2 threads");
+    assert_eq!(one, with_threads(3, &eval), "{what}: 1 vs 3 threads");
+}
+
 /// SPEC §6's accuracy layouts: uniform points in [0, 1]^D, or two clusters
 /// of width 0.3 at the ends of [0, 1] along every axis (the middle slabs
 /// are empty).
