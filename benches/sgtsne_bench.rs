@@ -261,7 +261,11 @@ fn knn_graph(args: &[String]) {
 fn knn(args: &[String]) {
     let path = PathBuf::from(args.get(2).expect("usage: knn POINTS.npy"));
     let k: usize = arg(args, "--k", 90);
-    let sample: usize = arg(args, "--sample", 8);
+    let sample: usize = arg(
+        args,
+        "--sample",
+        sgtsne::knn::DescentParams::default().sample,
+    );
     let mut pts = sgtsne::io::points::read_npy(&path).expect("read points");
     let n: usize = arg(args, "--n", pts.n()).min(pts.n());
     if n < pts.n() {
@@ -282,11 +286,32 @@ fn knn(args: &[String]) {
     }
     let params = sgtsne::knn::DescentParams {
         sample,
+        sample_old: arg(
+            args,
+            "--sample-old",
+            sgtsne::knn::DescentParams::default().sample_old,
+        ),
+        max_sweeps: arg(
+            args,
+            "--sweeps",
+            sgtsne::knn::DescentParams::default().max_sweeps,
+        ),
+        delta: arg(args, "--delta", sgtsne::knn::DescentParams::default().delta),
+        trees: arg(args, "--trees", sgtsne::knn::DescentParams::default().trees),
         ..Default::default()
     };
-    let approx = sgtsne::knn::approx(&pts, k, &params);
+    let approx = sgtsne::knn::approx_with_progress(&pts, k, &params, &mut |p| {
+        println!("  {:7.2} s  {p:?}", t.elapsed().as_secs_f64())
+    });
     let ta = t.elapsed().as_secs_f64();
     println!("nn-descent {ta:.2} s (sample {sample})");
+    let t = Instant::now();
+    let r = sgtsne::knn::sampled_recall(&pts, &approx, sgtsne::knn::RECALL_SAMPLE, 1);
+    println!(
+        "recall@{k} on {} sampled points {r:.4} ({:.2} s)",
+        sgtsne::knn::RECALL_SAMPLE,
+        t.elapsed().as_secs_f64()
+    );
     if args.iter().any(|a| a == "--skip-exact") {
         return;
     }

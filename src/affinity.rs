@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use crate::defaults;
 use crate::error::{Error, Result};
-use crate::knn::{self, KnnMethod};
+use crate::knn::{self, DescentProgress, KnnMethod};
 use crate::pca::Pca;
 use crate::points::Points;
 use crate::sparse::Coo;
@@ -56,12 +56,43 @@ pub enum Stage {
     PcaSkipped { components: usize, dims: usize },
     /// The points were projected on `components` principal components.
     Pca { components: usize, seconds: f64 },
+    /// The approximate neighbour search advanced: a tree or a sweep of
+    /// NN-descent ended, `seconds` after the search began; `eta` is a rough
+    /// estimate of the seconds left (from how fast the changes shrink).
+    Searching {
+        progress: DescentProgress,
+        seconds: f64,
+        eta: Option<f64>,
+    },
     /// The `k` nearest neighbours were found with `method` (resolved).
     Neighbours {
         k: usize,
         method: KnnMethod,
         seconds: f64,
     },
+    /// The approximate neighbours' recall, estimated against an exact
+    /// search of `sample` seeded points (see [`knn::sampled_recall`]).
+    Recall {
+        recall: f64,
+        sample: usize,
+        seconds: f64,
+    },
+    /// Each point's Gaussian was calibrated to the perplexity.
+    Calibrated { points: usize, seconds: f64 },
+}
+
+impl Stage {
+    /// The stage's name and duration when it is a finished phase, for
+    /// reports of where the time went.
+    pub fn phase(&self) -> Option<(&'static str, f64)> {
+        match *self {
+            Stage::Pca { seconds, .. } => Some(("pca", seconds)),
+            Stage::Neighbours { seconds, .. } => Some(("neighbours", seconds)),
+            Stage::Recall { seconds, .. } => Some(("recall_check", seconds)),
+            Stage::Calibrated { seconds, .. } => Some(("calibration", seconds)),
+            _ => None,
+        }
+    }
 }
 
 impl std::fmt::Display for Stage {
@@ -76,6 +107,52 @@ impl std::fmt::Display for Stage {
                 components,
                 seconds,
             } => write!(f, "PCA to {components} dimensions ({seconds:.2} s)"),
+            Stage::Searching {
+                progress,
+                seconds,
+                eta,
+            } => {
+                match progress {
+                    DescentProgress::Tree { done, total } => write!(
+                        f,
+                        "  neighbour search: random-projection tree {done} of {total} ({seconds:.1} s)"
+                    )?,
+                    DescentProgress::Sweep {
+                        sweep,
+                        max_sweeps,
+                        changed,
+                        stop_below,
+                        ..
+                    } => write!(
+                        f,
+                        "  neighbour search: sweep {sweep} (at most {max_sweeps}) changed {:.2}% of the lists; stops below {:.2}% ({seconds:.1} s)",
+                        100.0 * changed,
+                        100.0 * stop_below
+                    )?,
+                }
+                match eta {
+                    Some(e) => write!(f, ", about {} left", crate::util::human_seconds(e)),
+                    None => Ok(()),
+                }
+            }
+            Stage::Recall {
+                recall,
+                sample,
+                seconds,
+            } => {
+                write!(
+                    f,
+                    "  recall of the approximate neighbours: {recall:.4} (against an exact search of {sample} seeded points, {seconds:.2} s)"
+                )?;
+                if recall < LOW_RECALL {
+                    write!(f, "\nnote: a low recall blurs the small-scale structure; --knn exact finds every neighbour, at O(N^2) cost")?;
+                }
+                Ok(())
+            }
+            Stage::Calibrated { points, seconds } => write!(
+                f,
+                "perplexity calibrated for {points} points ({seconds:.2} s)"
+            ),
             Stage::Neighbours { k, method, seconds } => write!(
                 f,
                 "{k} nearest neighbours ({}): {seconds:.2} s",
@@ -104,7 +181,12 @@ pub struct AffinityGraph {
     /// The PCA applied first, and the projected points the neighbours were
     /// found in (a model keeps them to place new points).
     pub pca: Option<(Pca, Points)>,
+    /// For an approximate search: its recall, estimated on a sample.
+    pub recall: Option<f64>,
 }
+
+/// Below this estimated recall the front ends suggest the exact search.
+pub const LOW_RECALL: f64 = 0.9;
 
 impl Affinities {
     /// Checks the settings that do not depend on the data.
@@ -162,19 +244,84 @@ impl Affinities {
         let k = self.neighbours(pts.n());
         let method = self.knn.resolve(pts.n(), pts.d());
         let t = Instant::now();
-        let nn = knn::knn(pts, k, method, self.seed)?;
+        let mut eta = Eta::default();
+        let nn = knn::knn_with_progress(pts, k, method, self.seed, &mut |progress| {
+            let seconds = t.elapsed().as_secs_f64();
+            on_stage(Stage::Searching {
+                progress,
+                seconds,
+                eta: eta.update(progress, seconds),
+            })
+        })?;
         on_stage(Stage::Neighbours {
             k,
             method,
             seconds: t.elapsed().as_secs_f64(),
         });
+        let recall = (method == KnnMethod::Approx).then(|| {
+            let t = Instant::now();
+            let sample = knn::RECALL_SAMPLE.min(pts.n());
+            let recall = knn::sampled_recall(pts, &nn, sample, self.seed);
+            on_stage(Stage::Recall {
+                recall,
+                sample,
+                seconds: t.elapsed().as_secs_f64(),
+            });
+            recall
+        });
+        let t = Instant::now();
         let cal = knn::perplexity_graph(&nn, self.perplexity)?;
+        drop(nn);
+        on_stage(Stage::Calibrated {
+            points: pts.n(),
+            seconds: t.elapsed().as_secs_f64(),
+        });
         Ok(AffinityGraph {
             coo: cal.coo,
             k,
             method,
             not_converged: cal.not_converged,
             pca: fitted,
+            recall,
         })
+    }
+}
+
+/// A rough estimate of NN-descent's time left: the changes per sweep
+/// shrink about geometrically, so the sweeps left follow from the last
+/// ratio, each costing what the last one did (later sweeps cost less, so
+/// the estimate errs long).
+#[derive(Default)]
+struct Eta {
+    last: Option<(f64, f64)>,
+}
+
+impl Eta {
+    fn update(&mut self, p: DescentProgress, seconds: f64) -> Option<f64> {
+        let DescentProgress::Sweep {
+            sweep,
+            max_sweeps,
+            changed,
+            stop_below,
+        } = p
+        else {
+            self.last = Some((f64::NAN, seconds));
+            return None;
+        };
+        let prev = self.last.replace((changed, seconds));
+        let (c0, t0) = prev?;
+        let took = seconds - t0;
+        if changed < stop_below || sweep >= max_sweeps {
+            return None;
+        }
+        let left_max = (max_sweeps - sweep) as f64;
+        let sweeps = if c0.is_finite() && changed < c0 && changed > 0.0 {
+            ((stop_below / changed).ln() / (changed / c0).ln())
+                .ceil()
+                .clamp(1.0, left_max)
+        } else {
+            left_max.min(10.0)
+        };
+        Some(sweeps * took)
     }
 }

@@ -155,3 +155,31 @@ macro_rules! settings {
     };
 }
 pub(crate) use settings;
+
+/// A duration for people: "45 s", "3.5 min", "1 h 20 min".
+pub fn human_seconds(s: f64) -> String {
+    if !s.is_finite() || s < 0.0 {
+        "?".to_string()
+    } else if s < 90.0 {
+        format!("{s:.0} s")
+    } else if s < 3600.0 {
+        format!("{:.1} min", s / 60.0)
+    } else {
+        let m = (s / 60.0).round() as u64;
+        format!("{} h {} min", m / 60, m % 60)
+    }
+}
+
+/// Whether the CPU has 8-wide f32 vectors (AVX2). The loops built for them
+/// give the same bits as the baseline build: their arithmetic is lane by
+/// lane, with no fused multiply-add, so only the speed differs.
+pub(crate) fn wide_vectors() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::is_x86_feature_detected!("avx2")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}

@@ -511,3 +511,63 @@ fn report_matches_an_independent_computation() {
     assert_eq!(r["grid"]["capped"], false);
     assert_eq!(r["grid"]["near_split"], false);
 }
+
+/// An approximate neighbour search shows its trees and sweeps and the
+/// recall it reached, and the report holds the same recall (recomputed
+/// here with the library) and the time of each preparation phase.
+#[test]
+fn approximate_search_shows_progress_and_recall() {
+    let dir = tempfile::tempdir().unwrap();
+    let n = 6000;
+    let p = blobs(n, 8, 5);
+    save_npy(&p, &dir.path().join("p.npy"));
+    let o = run(
+        &[
+            "p.npy",
+            "--knn",
+            "approx",
+            "--perplexity",
+            "5",
+            "--seed",
+            "7",
+            "--max-iter",
+            "20",
+            "-o",
+            "y.txt",
+            "--report",
+            "r.json",
+        ],
+        dir.path(),
+    );
+    ok(&o);
+    let err = String::from_utf8_lossy(&o.stderr);
+    for want in [
+        "neighbour search: random-projection tree 1 of 3",
+        "neighbour search: sweep 1 (at most",
+        "recall of the approximate neighbours: ",
+        "perplexity calibrated for 6000 points",
+        "vertex order and block layout built",
+    ] {
+        assert!(err.contains(want), "stderr lacks {want:?}:\n{err}");
+    }
+    let r: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("r.json")).unwrap()).unwrap();
+    let params = sgtsne::knn::DescentParams {
+        seed: 7,
+        ..Default::default()
+    };
+    let nn = sgtsne::knn::approx(&p, 15, &params);
+    let want = sgtsne::knn::sampled_recall(&p, &nn, sgtsne::knn::RECALL_SAMPLE, 7);
+    assert_eq!(r["quality"]["knn_recall"]["value"].as_f64(), Some(want));
+    assert_eq!(r["quality"]["knn_recall"]["sampled"], 1000);
+    assert!(want > 0.9, "recall {want}");
+    let shown = format!("recall of the approximate neighbours: {want:.4}");
+    assert!(err.contains(&shown), "stderr lacks {shown:?}:\n{err}");
+    let phases = r["seconds"]["prepare_phases"].as_object().unwrap();
+    for name in ["read", "neighbours", "recall_check", "calibration", "graph"] {
+        let s = phases[name].as_f64().unwrap_or(-1.0);
+        assert!(s >= 0.0, "phase {name}: {s}");
+    }
+    let sum: f64 = phases.values().map(|v| v.as_f64().unwrap()).sum();
+    assert!(sum <= r["seconds"]["prepare"].as_f64().unwrap() + 1e-6);
+}

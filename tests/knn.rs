@@ -148,39 +148,90 @@ fn neighbours_do_not_depend_on_a_global_scale() {
     }
 }
 
+/// NN-descent against the brute force on seeded data of high intrinsic
+/// dimension (the hard case: neighbours of neighbours help least): recall,
+/// exact f64 distances, distinct neighbours, no self, nearest first, and
+/// the same bytes on 1 and 3 threads, for several k.
 #[test]
 fn nn_descent_recall_and_thread_independence() {
-    let p = clustered(6000, 10, 20, 11);
-    let k = 30;
-    let params = DescentParams {
-        seed: 3,
-        ..Default::default()
-    };
-    let run = |threads: usize| {
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .unwrap()
-            .install(|| knn::approx(&p, k, &params))
-    };
-    let a1 = run(1);
-    let a3 = run(3);
-    assert_eq!(a1, a3, "NN-descent result depends on the thread count");
-    let r = recall(&a1, &knn::exact(&p, k));
-    assert!(r >= 0.95, "NN-descent recall {r} below the 0.95 floor");
-    // Distances reported are the true distances of the reported neighbours.
-    for i in (0..p.n()).step_by(101) {
-        let (idx, d2) = a1.neighbors(i);
-        for (&j, &d) in idx.iter().zip(d2) {
-            let t: f64 = p
-                .row(i)
-                .iter()
-                .zip(p.row(j as usize))
-                .map(|(a, b)| (a - b) * (a - b))
-                .sum();
-            assert!((t - d).abs() <= 1e-9 * t.max(1e-300));
-            assert_ne!(j as usize, i);
+    for (n, d, clusters, k, seed) in [(6000, 10, 20, 30, 11), (9000, 16, 6, 45, 12)] {
+        let p = clustered(n, d, clusters, seed);
+        let params = DescentParams {
+            seed: 3,
+            ..Default::default()
+        };
+        let run = |threads: usize| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap()
+                .install(|| knn::approx(&p, k, &params))
+        };
+        let a1 = run(1);
+        let a3 = run(3);
+        assert!(a1 == a3, "NN-descent result depends on the thread count");
+        let want = knn::exact(&p, k);
+        let r = recall(&a1, &want);
+        assert!(
+            r >= 0.97,
+            "n={n} d={d} k={k}: NN-descent recall {r} below 0.97"
+        );
+        for i in 0..p.n() {
+            let (idx, d2) = a1.neighbors(i);
+            let mut seen = idx.to_vec();
+            seen.sort_unstable();
+            seen.dedup();
+            assert_eq!(seen.len(), k, "point {i} lists a neighbour twice");
+            for (t, (&j, &dd)) in idx.iter().zip(d2).enumerate() {
+                assert_ne!(j as usize, i, "point {i} lists itself");
+                if i % 37 == 0 {
+                    let td = true_dist2(&p, i, j as usize);
+                    assert!(
+                        (td - dd).abs() <= 1e-9 * td.max(1e-300),
+                        "distance of ({i}, {j})"
+                    );
+                }
+                if t > 0 {
+                    assert!(
+                        (d2[t - 1], idx[t - 1]) < (dd, j),
+                        "point {i}: neighbours not nearest first"
+                    );
+                }
+            }
         }
+        // The recall estimate the runs print agrees with the whole count,
+        // and a planted miss lowers it.
+        let est = knn::sampled_recall(&p, &a1, 1000, 5);
+        assert!((est - r).abs() < 0.02, "sampled recall {est} against {r}");
+        assert!(
+            (knn::sampled_recall(&p, &want, 1000, 5) - 1.0).abs() < 1e-12,
+            "the exact answer has recall 1"
+        );
+        let mut bad = want.clone();
+        for i in 0..n {
+            // Replace each point's nearest neighbour by its farthest point.
+            let far = (0..n)
+                .filter(|&j| j != i)
+                .max_by(|&a, &b| true_dist2(&p, i, a).total_cmp(&true_dist2(&p, i, b)))
+                .unwrap();
+            if !bad.idx[i * k..(i + 1) * k].contains(&(far as u32)) {
+                bad.idx[i * k] = far as u32;
+                bad.dist2[i * k] = true_dist2(&p, i, far);
+            }
+            if i > 200 {
+                break;
+            }
+        }
+        let all = knn::sampled_recall(&p, &bad, n, 5);
+        let by_hand = 1.0
+            - (0..=201)
+                .filter(|&i| bad.idx[i * k] != want.idx[i * k])
+                .count() as f64
+                / (n * k) as f64;
+        assert!(
+            (all - by_hand).abs() < 1e-12,
+            "recall {all} against {by_hand}"
+        );
     }
 }
 

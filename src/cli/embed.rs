@@ -47,6 +47,8 @@ pub fn run(args: &Args, point_flag: Option<&str>) -> Result<()> {
         source,
         knn,
         input_nn,
+        recall,
+        phases,
     } = input::read_graph(&args.input, format, args.lambda, &aff, &o)?;
     let reference = match &source {
         Some(Source::Points { reference, .. }) => Some(reference),
@@ -136,6 +138,8 @@ pub fn run(args: &Args, point_flag: Option<&str>) -> Result<()> {
             preservation: preservation.map(|p| p.0),
             points: reference.is_some(),
             accuracy,
+            recall,
+            phases: &phases,
         };
         output::write_atomic(path, |w| w.write_all(r.json().as_bytes()))?;
     }

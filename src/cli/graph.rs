@@ -27,7 +27,7 @@ pub fn run(a: &GraphArgs) -> Result<()> {
         cap: input::memory_cap(a.max_memory),
         keep: false,
     };
-    let (g, _) = input::points_graph(&a.input, format, &aff, &o)?;
+    let (g, _) = input::points_graph(&a.input, format, &aff, &o, &mut Vec::new())?;
     let comments = vec![format!(
         "sgtsne {} graph from {}: perplexity {}, {} neighbours, column i holds p(j|i)",
         env!("CARGO_PKG_VERSION"),

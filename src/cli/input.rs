@@ -81,6 +81,7 @@ pub fn points_graph(
     format: InputFormat,
     aff: &Affinities,
     o: &Opts,
+    phases: &mut Vec<(&'static str, f64)>,
 ) -> Result<(AffinityGraph, Option<Source>)> {
     let (quiet, cap) = (o.quiet, o.cap);
     let t = Instant::now();
@@ -92,17 +93,21 @@ pub fn points_graph(
         pts.d()
     );
     check_memory(need, cap, &what)?;
+    let read = t.elapsed().as_secs_f64();
+    phases.push(("read", read));
     if !quiet {
         eprintln!(
-            "read {}: {} points of {} dimensions ({:.2} s)",
+            "read {}: {} points of {} dimensions ({read:.2} s)",
             path.display(),
             pts.n(),
             pts.d(),
-            t.elapsed().as_secs_f64()
         );
     }
     let mut g = aff
         .graph(&pts, &mut |s| {
+            if let Some(ph) = s.phase() {
+                phases.push(ph);
+            }
             if !quiet {
                 eprintln!("{s}")
             }
@@ -142,8 +147,12 @@ pub fn read_graph(
 ) -> Result<Prepared> {
     let mut knn = None;
     let mut input_nn = None;
+    let mut recall = None;
+    let mut phases = Vec::new();
     let (what, coo, source) = if format == InputFormat::Mtx {
+        let t = Instant::now();
         let coo = sgtsne::io::mtx::read_matrix_market(path)?;
+        phases.push(("read", t.elapsed().as_secs_f64()));
         let what = format!(
             "the graph of {} vertices ({} entries) in {}",
             coo.n,
@@ -158,8 +167,9 @@ pub fn read_graph(
         let source = o.keep.then_some(Source::Graph { lambda });
         (format!("read {}", path.display()), coo, source)
     } else {
-        let (g, source) = points_graph(path, format, aff, o)?;
+        let (g, source) = points_graph(path, format, aff, o, &mut phases)?;
         knn = Some((g.k, g.method));
+        recall = g.recall;
         if g.method == sgtsne::knn::KnnMethod::Exact {
             // Column i lists point i's neighbours nearest first: keep the
             // first few for the quality report.
@@ -172,15 +182,21 @@ pub fn read_graph(
         }
         ("kNN graph".to_string(), g.coo, source)
     };
+    let t = Instant::now();
     let (graph, report) = StochasticGraph::from_coo(&coo, lambda)?;
+    drop(coo);
+    let secs = t.elapsed().as_secs_f64();
+    phases.push(("graph", secs));
     if !o.quiet {
-        describe(&what, &report);
+        describe(&what, &report, secs);
     }
     Ok(Prepared {
         graph,
         source,
         knn,
         input_nn,
+        recall,
+        phases,
     })
 }
 
@@ -195,6 +211,10 @@ pub struct Prepared {
     /// For points searched exactly: each point's nearest neighbours
     /// (n rows of the given count, nearest first).
     pub input_nn: Option<(Vec<u32>, usize)>,
+    /// For points searched approximately: the recall, estimated on a sample.
+    pub recall: Option<f64>,
+    /// Seconds per preparation phase, in order.
+    pub phases: Vec<(&'static str, f64)>,
 }
 
 /// How the inputs are read: quietly or not, under which memory cap, and
@@ -205,9 +225,9 @@ pub struct Opts {
     pub keep: bool,
 }
 
-fn describe(what: &str, r: &PrepareReport) {
+fn describe(what: &str, r: &PrepareReport, seconds: f64) {
     eprintln!(
-        "{}: {} vertices, {} edges; {} columns already stochastic; {} entries after symmetrisation",
+        "{}: {} vertices, {} edges; {} columns already stochastic; {} entries after symmetrisation ({seconds:.2} s)",
         what, r.vertices, r.entries, r.already_stochastic, r.symmetric_entries
     );
     if r.isolated > 0 {

@@ -69,6 +69,10 @@ impl Reporter {
         if self.quiet {
             return;
         }
+        eprintln!(
+            "vertex order and block layout built ({:.2} s)",
+            session.timings().setup
+        );
         if let Some(s) = session.spectral() {
             let t = session.timings();
             eprintln!(
@@ -189,6 +193,10 @@ pub struct Run<'a> {
     pub preservation: Option<sgtsne::quality::Preservation>,
     pub points: bool,
     pub accuracy: Option<f64>,
+    /// The approximate neighbour search's recall, estimated on a sample.
+    pub recall: Option<f64>,
+    /// Seconds per preparation phase.
+    pub phases: &'a [(&'static str, f64)],
 }
 
 impl Run<'_> {
@@ -248,6 +256,16 @@ impl Run<'_> {
         if let Some(acc) = self.accuracy {
             quality["label_accuracy_10nn"] = json!(acc);
         }
+        if let Some(r) = self.recall {
+            quality["knn_recall"] = json!({
+                "value": r,
+                "sampled": sgtsne::knn::RECALL_SAMPLE.min(p.n),
+            });
+        }
+        let mut prepare = serde_json::Map::new();
+        for &(name, secs) in self.phases {
+            prepare.insert(name.to_string(), json!(secs));
+        }
         let r = json!({
             "sgtsne": env!("CARGO_PKG_VERSION"),
             "input": a.input.display().to_string(),
@@ -261,6 +279,7 @@ impl Run<'_> {
             "kl_exact": self.result.kl_exact,
             "seconds": {
                 "prepare": self.prepare,
+                "prepare_phases": prepare,
                 "init": t.init,
                 "setup": t.setup,
                 "attraction": t.attraction,

@@ -7,7 +7,7 @@ mod heap;
 mod lowdim;
 mod perplexity;
 
-pub use descent::{approx, DescentParams};
+pub use descent::{approx, approx_with_progress, DescentParams, DescentProgress};
 pub use exact::{exact, exact_query};
 pub use lowdim::exact_low_dim;
 pub use perplexity::{calibrate_row, perplexity_graph, Calibration, PERPLEXITY_TOL};
@@ -100,6 +100,17 @@ pub fn neighbours_for_perplexity(n: usize, perplexity: f64) -> usize {
 
 /// Finds the k nearest neighbours with the chosen method.
 pub fn knn(points: &Points, k: usize, method: KnnMethod, seed: u64) -> Result<Knn> {
+    knn_with_progress(points, k, method, seed, &mut |_| {})
+}
+
+/// [`knn`], reporting the approximate search's trees and sweeps.
+pub fn knn_with_progress(
+    points: &Points,
+    k: usize,
+    method: KnnMethod,
+    seed: u64,
+    on_progress: &mut dyn FnMut(DescentProgress),
+) -> Result<Knn> {
     if k == 0 || k >= points.n() {
         return Err(Error::Input(format!(
             "cannot find {k} neighbours among {} points (need 1 <= k < N)",
@@ -113,13 +124,14 @@ pub fn knn(points: &Points, k: usize, method: KnnMethod, seed: u64) -> Result<Kn
         )));
     }
     Ok(match method.resolve(points.n(), points.d()) {
-        KnnMethod::Approx => approx(
+        KnnMethod::Approx => approx_with_progress(
             points,
             k,
             &DescentParams {
                 seed,
                 ..Default::default()
             },
+            on_progress,
         ),
         _ => exact(points, k),
     })
@@ -143,4 +155,51 @@ pub(crate) fn sqdist(a: &[f64], b: &[f64]) -> f64 {
         r += t * t;
     }
     r
+}
+
+/// Points in the recall check of an approximate search.
+pub const RECALL_SAMPLE: usize = 1000;
+
+/// The recall of `found` (the k nearest neighbours of every point, as an
+/// approximate search returned them), estimated on a seeded sample of
+/// `sample` points searched exactly: the fraction of the neighbours found
+/// that are no farther than the true k-th neighbour. (Counting by distance
+/// rather than by index makes ties harmless.)
+pub fn sampled_recall(points: &Points, found: &Knn, sample: usize, seed: u64) -> f64 {
+    let n = points.n();
+    let k = found.k;
+    let m = sample.min(n);
+    if m == 0 || k == 0 {
+        return 1.0;
+    }
+    let mut rng = crate::util::Rng::new(seed ^ 0x007E_C411);
+    let mut who: Vec<usize> = (0..n).collect();
+    for t in 0..m {
+        let r = t + rng.below(n - t);
+        who.swap(t, r);
+    }
+    who.truncate(m);
+    who.sort_unstable();
+    let d = points.d();
+    let mut q = Vec::with_capacity(m * d);
+    for &i in &who {
+        q.extend_from_slice(points.row(i));
+    }
+    let queries = Points::try_new(m, d, q).expect("rows of valid points");
+    // k + 1: each query finds itself (or a duplicate) at distance 0.
+    let truth = exact_query(points, &queries, (k + 1).min(n));
+    let mut hit = 0usize;
+    for (r, &i) in who.iter().enumerate() {
+        let (tidx, td) = truth.neighbors(r);
+        // The true k-th neighbour other than i itself.
+        let kth = tidx
+            .iter()
+            .zip(td)
+            .filter(|(&j, _)| j as usize != i)
+            .nth(k - 1)
+            .map_or(f64::INFINITY, |(_, &dd)| dd);
+        let (_, fd) = found.neighbors(i);
+        hit += fd.iter().filter(|&&dd| dd <= kth * (1.0 + 1e-12)).count();
+    }
+    hit as f64 / (m * k) as f64
 }
