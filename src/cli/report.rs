@@ -6,6 +6,10 @@ use std::ops::ControlFlow;
 
 use sgtsne::{Plan, Progress};
 
+/// Above this many vertices the session's setup (ordering, layout) takes
+/// long enough to announce before it starts.
+const LONG_SETUP_N: usize = 200_000;
+
 /// Shows a session's progress.
 pub struct Reporter {
     quiet: bool,
@@ -61,6 +65,12 @@ impl Reporter {
                 sgtsne::memory::human(need.typical),
                 sgtsne::memory::human(need.most)
             );
+            if plan.n >= LONG_SETUP_N {
+                eprintln!(
+                    "building the start, the vertex order ({}) and the block layout (about a second per million graph entries on two cores; no progress lines until it is done)",
+                    plan.order
+                );
+            }
         }
     }
 
