@@ -169,17 +169,3 @@ pub fn human_seconds(s: f64) -> String {
         format!("{} h {} min", m / 60, m % 60)
     }
 }
-
-/// Whether the CPU has 8-wide f32 vectors (AVX2). The loops built for them
-/// give the same bits as the baseline build: their arithmetic is lane by
-/// lane, with no fused multiply-add, so only the speed differs.
-pub(crate) fn wide_vectors() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        std::is_x86_feature_detected!("avx2")
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
-    }
-}

@@ -126,7 +126,6 @@ pub fn approx_with_progress(
             .for_each(|(r, &i)| r.copy_from_slice(&x[i as usize * d..(i as usize + 1) * d]));
         y
     };
-    let wide = crate::util::wide_vectors();
 
     let mut lists = Lists::new(n, k);
     let mut bufs: Vec<TaskBuf> = Vec::new();
@@ -165,12 +164,11 @@ pub fn approx_with_progress(
                 &mut bufs,
                 batch.len(),
                 shift,
-                |ti, lists, out| {
+                |ti, lists, out, bnd| {
                     let (l0, l1) = batch[ti];
-                    let mut bnd = Vec::with_capacity(max_leaf);
                     for l in l0..l1 {
                         let leaf = &ids[starts[l]..starts[l + 1]];
-                        join(wide, &x, d, lists, leaf, &[], &mut bnd, out);
+                        join(&x, d, lists, leaf, &[], bnd, out);
                     }
                 },
             );
@@ -286,14 +284,13 @@ pub fn approx_with_progress(
         let mut changed = 0usize;
         for b0 in (0..tasks).step_by(per_batch) {
             let nt = per_batch.min(tasks - b0);
-            changed += run_batch(&mut lists, &mut bufs, nt, shift, |ti, lists, out| {
+            changed += run_batch(&mut lists, &mut bufs, nt, shift, |ti, lists, out, bnd| {
                 let u0 = (b0 + ti) * JOIN_TASK;
-                let mut bnd = Vec::with_capacity(2 * (c + co_));
                 for u in u0..(u0 + JOIN_TASK).min(n) {
                     let (nn, no) = cand_cnt[u];
                     let nw = &cand_new[u * c..u * c + nn as usize];
                     let od = &cand_old[u * co_..u * co_ + no as usize];
-                    join(wide, &x, d, lists, nw, od, &mut bnd, out);
+                    join(&x, d, lists, nw, od, bnd, out);
                 }
             });
         }
@@ -343,9 +340,7 @@ pub fn approx_with_progress(
 /// Offers every pair within `nw`, and every pair of one point of `nw` and
 /// one of `od`, to both of its lists where it is within the list's bound
 /// (as the lists stood at the batch's start). `bnd` is scratch.
-#[inline(always)]
-#[allow(clippy::too_many_arguments)]
-fn join_plain(
+fn join(
     x: &[f32],
     d: usize,
     lists: &Lists,
@@ -372,47 +367,6 @@ fn join_plain(
     }
 }
 
-/// [`join_plain`] compiled for AVX2: twice the vector width of the x86-64
-/// baseline. The distances are summed lane by lane without fused
-/// multiply-add, so the bits, and the neighbours found, are the same.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-#[allow(clippy::too_many_arguments)]
-fn join_avx2(
-    x: &[f32],
-    d: usize,
-    lists: &Lists,
-    nw: &[u32],
-    od: &[u32],
-    bnd: &mut Vec<f32>,
-    out: &mut Vec<Upd>,
-) {
-    join_plain(x, d, lists, nw, od, bnd, out)
-}
-
-/// [`join_plain`], 8 lanes wide where the CPU has them (`wide`).
-#[inline]
-#[allow(clippy::too_many_arguments)]
-fn join(
-    wide: bool,
-    x: &[f32],
-    d: usize,
-    lists: &Lists,
-    nw: &[u32],
-    od: &[u32],
-    bnd: &mut Vec<f32>,
-    out: &mut Vec<Upd>,
-) {
-    #[cfg(target_arch = "x86_64")]
-    if wide {
-        // SAFETY: wide_vectors() found AVX2 on this CPU.
-        unsafe { join_avx2(x, d, lists, nw, od, bnd, out) };
-        return;
-    }
-    let _ = wide;
-    join_plain(x, d, lists, nw, od, bnd, out)
-}
-
 /// One offer: list `t` may take point `o` at squared distance `d`.
 #[derive(Clone, Copy)]
 struct Upd {
@@ -428,6 +382,8 @@ struct TaskBuf {
     sorted: Vec<Upd>,
     start: Vec<usize>,
     at: Vec<usize>,
+    /// Scratch of the generator: the bounds of one join's points.
+    bnd: Vec<f32>,
 }
 
 /// The neighbour lists: row i is a bounded max-heap of (distance, index),
@@ -500,7 +456,7 @@ fn offer(dist: &mut [f32], idx: &mut [u32], new: &mut [bool], d: f32, j: u32) ->
 /// by bucket, each bucket's in task order. Returns the offers taken.
 fn run_batch<F>(lists: &mut Lists, bufs: &mut Vec<TaskBuf>, nt: usize, shift: u32, gen: F) -> usize
 where
-    F: Fn(usize, &Lists, &mut Vec<Upd>) + Sync,
+    F: Fn(usize, &Lists, &mut Vec<Upd>, &mut Vec<f32>) + Sync,
 {
     if bufs.len() < nt {
         bufs.resize_with(nt, TaskBuf::default);
@@ -511,7 +467,7 @@ where
         let l: &Lists = lists;
         bufs[..nt].par_iter_mut().enumerate().for_each(|(ti, b)| {
             b.raw.clear();
-            gen(ti, l, &mut b.raw);
+            gen(ti, l, &mut b.raw, &mut b.bnd);
             b.start.clear();
             b.start.resize(nb + 1, 0);
             for u in &b.raw {

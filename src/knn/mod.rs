@@ -73,8 +73,11 @@ impl std::fmt::Display for KnnMethod {
 
 /// Above this N² · D the brute force costs more than NN-descent (measured
 /// on Fashion-MNIST PCA-50, k = 90, 2 threads: 6.5 s exact against 22 s
-/// NN-descent at 70,000 points; the brute force grows as N², NN-descent
-/// about as N, so they cross near 230,000 points of 50 dimensions).
+/// for the earlier, pull-form NN-descent at 70,000 points; the brute force
+/// grows as N², NN-descent about as N, so they crossed near 230,000 points
+/// of 50 dimensions). Not re-measured against the local-join NN-descent,
+/// which took 54 s at 250,000 points, where the brute force, extrapolated
+/// as N², would take about 80 s.
 pub const AUTO_EXACT_MAX_WORK: f64 = 2.5e12;
 
 impl KnnMethod {
