@@ -3,7 +3,9 @@
 //!   cargo run --release --bin sgtsne-bench -- repulsion [--dim 2] [--n 10000,100000] [--extent E] [--reps 5] [--rebuild]
 //!   cargo run --release --bin sgtsne-bench -- attraction GRAPH.mtx [--dim 2] [--reps 20]
 //!   cargo run --release --bin sgtsne-bench -- knn-graph --n 100000 --k 30 -o graph.mtx
+//!   cargo run --release --bin sgtsne-bench -- points-graph POINTS.npy [--perplexity 30] -o graph.mtx
 //!   cargo run --release --bin sgtsne-bench -- fft-sizes [--max 2048]
+//!   cargo run --release --bin sgtsne-bench -- repulsion-file Y.txt --dim 3 --caps 70,100,130 [--targets 4096,512] [--reps 3] [--sample 400]
 //!   cargo run --release --bin sgtsne-bench -- knn POINTS.npy [--k 90] [--n N] [--sample 8] [--skip-exact|--skip-approx]
 //!
 //! Threads: RAYON_NUM_THREADS (default: all cores). Timings go to stdout.
@@ -51,7 +53,16 @@ fn run() {
                 _ => attraction::<3>(&args),
             }
         }
+        Some("repulsion-file") => {
+            let dim: usize = arg(&args, "--dim", 3);
+            match dim {
+                1 => repulsion_file::<1>(&args),
+                2 => repulsion_file::<2>(&args),
+                _ => repulsion_file::<3>(&args),
+            }
+        }
         Some("knn-graph") => knn_graph(&args),
+        Some("points-graph") => points_graph(&args),
         Some("knn") => knn(&args),
         Some("fft-sizes") => fft_sizes(&args),
         _ => {
@@ -237,6 +248,111 @@ fn attraction<const D: usize>(args: &[String]) {
     );
 }
 
+/// The grid repulsion on a saved embedding (a run's `-o` output) under
+/// several caps and near-pair targets: time per evaluation, the grid and
+/// the near pairs, and the force error against the exact sum on a seeded
+/// sample of points.
+fn repulsion_file<const D: usize>(args: &[String]) {
+    let path = PathBuf::from(args.get(2).expect("usage: repulsion-file Y.txt --dim D"));
+    let reps: usize = arg(args, "--reps", 3);
+    let sample: usize = arg(args, "--sample", 400);
+    let list = |name: &str, default: &str| -> Vec<usize> {
+        arg(args, name, default.to_string())
+            .split(',')
+            .map(|v| v.trim().parse().expect("numbers"))
+            .collect()
+    };
+    let caps = list("--caps", "70,100,130,160");
+    let targets = list("--targets", "4096");
+    let ceiling: usize = arg(args, "--ceiling", 0);
+    let pts = sgtsne::io::init::read_init(&path, D).expect("read embedding");
+    let y: Vec<[f64; D]> = pts
+        .as_slice()
+        .chunks_exact(D)
+        .map(|c| c.try_into().unwrap())
+        .collect();
+    let n = y.len();
+    // Exact numerators of a seeded sample of rows.
+    let mut rng = Rng::new(3);
+    let rows: Vec<usize> = (0..sample.min(n)).map(|_| rng.below(n)).collect();
+    let exact: Vec<[f64; D]> = {
+        use rayon::prelude::*;
+        rows.par_iter()
+            .map(|&i| {
+                let mut f = [0.0; D];
+                for (j, yj) in y.iter().enumerate() {
+                    if j == i {
+                        continue;
+                    }
+                    let mut d2 = 0.0;
+                    for k in 0..D {
+                        d2 += (y[i][k] - yj[k]).powi(2);
+                    }
+                    let w = 1.0 / (1.0 + d2);
+                    for k in 0..D {
+                        f[k] += w * w * (y[i][k] - yj[k]);
+                    }
+                }
+                f
+            })
+            .collect()
+    };
+    println!(
+        "{}: N = {n}, d = {D}, threads = {}; ms per evaluation (median of {reps}), force error on {} sampled rows",
+        path.display(),
+        rayon::current_num_threads(),
+        rows.len()
+    );
+    println!(
+        "{:>5} {:>7} {:>5} {:>6} {:>11} {:>9} {:>9} {:>9} {:>9} {:>10}",
+        "cap", "target", "m", "near", "pairs/pt", "binning", "G2G", "rest", "total", "rel. err"
+    );
+    for &cap in &caps {
+        for &target in &targets {
+            let mut g = GridRepulsion::<D>::new(sgtsne::defaults::grid_h(D))
+                .with_max_side(cap)
+                .with_split(Some(sgtsne::repulse::Split::for_dim(D)))
+                .with_growth(ceiling, target as u64);
+            let mut out = vec![[0.0; D]; n];
+            let mut times = Vec::new();
+            for _ in 0..reps + 1 {
+                let t = Instant::now();
+                g.compute(&y, &mut out);
+                let tot = t.elapsed().as_secs_f64();
+                let p = g.times;
+                times.push([p.binning, p.g2g, tot - p.binning - p.g2g, tot]);
+            }
+            times.remove(0);
+            let med = |k: usize| {
+                let mut v: Vec<f64> = times.iter().map(|r| r[k]).collect();
+                v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+                v[v.len() / 2] * 1e3
+            };
+            let (mut num, mut den) = (0.0, 0.0);
+            for (&i, f) in rows.iter().zip(&exact) {
+                for k in 0..D {
+                    num += (out[i][k] - f[k]).powi(2);
+                    den += f[k] * f[k];
+                }
+            }
+            let sh = g.last_shape.unwrap();
+            println!(
+                "{:>5} {:>7} {:>5} {:>6} {:>11.1} {:>9.1} {:>9.1} {:>9.1} {:>9.1} {:>10.2e}",
+                cap,
+                target,
+                sh.m,
+                sh.near,
+                sh.near_pairs as f64 / n as f64,
+                med(0),
+                med(1),
+                med(2),
+                med(3),
+                (num / den).sqrt()
+            );
+        }
+    }
+}
+
 /// Writes `graph::synthetic_knn`: a kNN graph of clustered 3D points with
 /// shuffled vertex ids (see its docs).
 fn knn_graph(args: &[String]) {
@@ -255,6 +371,28 @@ fn knn_graph(args: &[String]) {
         sgtsne::io::mtx::write_matrix_market(&mut w, &coo).expect("write");
     }
     println!("wrote {out}: {n} vertices, {} entries", coo.vals.len());
+}
+
+/// Writes the conditional affinities of a point file, as the CLI builds
+/// them, so the attraction bench can run on a real points graph.
+fn points_graph(args: &[String]) {
+    let path = PathBuf::from(
+        args.get(2)
+            .expect("usage: points-graph POINTS.npy -o OUT.mtx"),
+    );
+    let out: String = arg(args, "-o", "points.mtx".to_string());
+    let pts = sgtsne::io::points::read_npy(&path).expect("read points");
+    let aff = sgtsne::affinity::Affinities::default().perplexity(arg(args, "--perplexity", 30.0));
+    let g = aff
+        .graph(&pts, &mut |s| eprintln!("{s}"))
+        .expect("affinities");
+    let mut w = std::io::BufWriter::new(std::fs::File::create(&out).expect("create output"));
+    sgtsne::io::mtx::write_matrix_market(&mut w, &g.coo).expect("write");
+    println!(
+        "wrote {out}: {} vertices, {} entries",
+        g.coo.n,
+        g.coo.vals.len()
+    );
 }
 
 /// Exact against NN-descent on a point file: seconds and recall@k.

@@ -29,6 +29,7 @@ use rayon::prelude::*;
 use crate::attract::Attraction;
 use crate::graph::StochasticGraph;
 use crate::kernel::Kernel;
+use crate::order::Permutation;
 use crate::util::dist2;
 
 /// Bytes of Y a block row may touch, so one block's slice of Y stays in L2.
@@ -86,35 +87,45 @@ impl Csb {
     /// Lays out the strict upper triangle of `g` (which is symmetric with a
     /// zero diagonal by construction) in β × β blocks.
     pub fn new(g: &StochasticGraph, beta: usize) -> Csb {
+        Self::build(g, None, beta)
+    }
+
+    /// As [`Csb::new`] for `g` with vertex `v` renamed `perm.new_of(v)`,
+    /// without the permuted copy of `g` (12 bytes an entry, the largest
+    /// array of the setup on big graphs).
+    pub fn new_permuted(g: &StochasticGraph, perm: &Permutation, beta: usize) -> Csb {
+        assert_eq!(g.n(), perm.len(), "permutation and graph sizes differ");
+        Self::build(g, Some(perm), beta)
+    }
+
+    fn build(g: &StochasticGraph, perm: Option<&Permutation>, beta: usize) -> Csb {
         assert!(beta.is_power_of_two() && beta <= MAX_BETA);
         let n = g.n();
         let nb = n.div_ceil(beta).max(1);
         // Each block row independently: (block col, r, c, v), sorted, so the
         // diagonal block (block col = I, the least J ≥ I) comes first.
         type Entry = (u32, u16, u16, f64);
-        let per_row: Vec<Vec<Entry>> = (0..nb)
-            .into_par_iter()
-            .map(|bi| {
-                let lo = bi * beta;
-                let hi = ((bi + 1) * beta).min(n);
-                let mut e = Vec::with_capacity((g.rowptr()[hi] - g.rowptr()[lo]) / 2 + 1);
-                for i in lo..hi {
-                    let (cols, vals) = g.row(i);
-                    let r = (i - lo) as u16;
-                    for (&j, &v) in cols.iter().zip(vals) {
-                        let j = j as usize;
-                        if j <= i {
-                            continue;
-                        }
-                        let bj = j / beta;
-                        e.push((bj as u32, r, (j - bj * beta) as u16, v));
+        let block_row = |bi: usize| -> Vec<Entry> {
+            let lo = bi * beta;
+            let hi = ((bi + 1) * beta).min(n);
+            let mut e = Vec::new();
+            for i in lo..hi {
+                let (cols, vals) = g.row(perm.map_or(i, |p| p.old_of(i)));
+                let r = (i - lo) as u16;
+                for (&j, &v) in cols.iter().zip(vals) {
+                    let j = perm.map_or(j as usize, |p| p.new_of(j as usize));
+                    if j <= i {
+                        continue;
                     }
+                    let bj = j / beta;
+                    e.push((bj as u32, r, (j - bj * beta) as u16, v));
                 }
-                e.sort_unstable_by_key(|t| (t.0, t.1, t.2));
-                e
-            })
-            .collect();
-        let upper: usize = per_row.iter().map(Vec::len).sum();
+            }
+            e.sort_unstable_by_key(|t| (t.0, t.1, t.2));
+            e
+        };
+        // The upper triangle holds half the entries (symmetric, no diagonal).
+        let upper = g.nnz() / 2;
         let mut csb = Csb {
             n,
             beta,
@@ -132,36 +143,19 @@ impl Csb {
             coef_len: Vec::with_capacity(nb),
         };
         csb.brow_ptr.push(0);
-        for (bi, e) in per_row.into_iter().enumerate() {
-            // Every block row gets a diagonal block, empty if need be, so the
-            // first pass can rely on it.
-            if e.first().is_none_or(|t| t.0 as usize != bi) {
-                csb.push_block(bi as u32, 0);
+        // A few block rows at a time, so the sort buffers (16 bytes an entry)
+        // never hold the whole triangle beside the blocks being filled. The
+        // batch only bounds memory: each block row's entries are the same
+        // whatever the batch.
+        let batch = (2 * rayon::current_num_threads()).max(4);
+        for first in (0..nb).step_by(batch) {
+            let rows: Vec<Vec<Entry>> = (first..(first + batch).min(nb))
+                .into_par_iter()
+                .map(block_row)
+                .collect();
+            for (e, bi) in rows.into_iter().zip(first..) {
+                csb.push_block_row(bi, &e);
             }
-            let mut in_row = 0;
-            let mut k = 0;
-            while k < e.len() {
-                let bj = e[k].0;
-                while k < e.len() && e[k].0 == bj {
-                    let r = e[k].1;
-                    let start = k;
-                    while k < e.len() && e[k].0 == bj && e[k].1 == r {
-                        csb.col_off.push(e[k].2);
-                        csb.vals.push(e[k].3);
-                        k += 1;
-                    }
-                    csb.run_row.push(r);
-                    csb.run_len.push((k - start) as u16);
-                }
-                let entries = csb.vals.len() - csb.block_ptr.last().copied().unwrap_or(0);
-                let off = if bj as usize == bi { 0 } else { in_row };
-                if bj as usize != bi {
-                    in_row += entries;
-                }
-                csb.push_block(bj, off);
-            }
-            csb.coef_len.push(in_row);
-            csb.brow_ptr.push(csb.block_col.len());
         }
         // Block columns: off-diagonal blocks listed by increasing block row.
         let mut count = vec![0usize; nb + 1];
@@ -184,6 +178,40 @@ impl Csb {
         }
         csb.bcol_ptr = count;
         csb
+    }
+
+    /// Appends block row `bi` from its entries (block col, row, col, value)
+    /// sorted.
+    fn push_block_row(&mut self, bi: usize, e: &[(u32, u16, u16, f64)]) {
+        // Every block row gets a diagonal block, empty if need be, so the
+        // first pass can rely on it.
+        if e.first().is_none_or(|t| t.0 as usize != bi) {
+            self.push_block(bi as u32, 0);
+        }
+        let mut in_row = 0;
+        let mut k = 0;
+        while k < e.len() {
+            let bj = e[k].0;
+            while k < e.len() && e[k].0 == bj {
+                let r = e[k].1;
+                let start = k;
+                while k < e.len() && e[k].0 == bj && e[k].1 == r {
+                    self.col_off.push(e[k].2);
+                    self.vals.push(e[k].3);
+                    k += 1;
+                }
+                self.run_row.push(r);
+                self.run_len.push((k - start) as u16);
+            }
+            let entries = self.vals.len() - self.block_ptr.last().copied().unwrap_or(0);
+            let off = if bj as usize == bi { 0 } else { in_row };
+            if bj as usize != bi {
+                in_row += entries;
+            }
+            self.push_block(bj, off);
+        }
+        self.coef_len.push(in_row);
+        self.brow_ptr.push(self.block_col.len());
     }
 
     fn push_block(&mut self, bj: u32, coef_off: usize) {
@@ -242,7 +270,14 @@ impl CsbAttraction {
         Self::with_beta(g, block_size(g.n(), 3))
     }
     pub fn with_beta(g: &StochasticGraph, beta: usize) -> Self {
-        let csb = Csb::new(g, beta);
+        Self::from_csb(Csb::new(g, beta))
+    }
+    /// The blocks of `g` in the vertex order `perm` (see
+    /// [`Csb::new_permuted`]).
+    pub fn with_beta_permuted(g: &StochasticGraph, perm: &Permutation, beta: usize) -> Self {
+        Self::from_csb(Csb::new_permuted(g, perm, beta))
+    }
+    fn from_csb(csb: Csb) -> Self {
         let coefs = csb.coef_len.iter().map(|&l| vec![0.0; l]).collect();
         CsbAttraction {
             csb,

@@ -34,6 +34,10 @@ pub const ETA_FLOOR: f64 = 200.0;
 pub const MAX_ITER_LIMIT: usize = 10_000_000;
 /// Perplexity of the point affinities.
 pub const PERPLEXITY: f64 = 30.0;
+/// Largest graph (vertices) the automatic vertex order gives to METIS;
+/// above it RCM, as fast for the attraction and far cheaper to compute
+/// (docs/performance.md, "Vertex orders").
+pub const AUTO_METIS_MAX_N: usize = 50_000;
 /// Principal components to project points on first (0 = off).
 pub const PCA: usize = 0;
 
@@ -76,6 +80,21 @@ pub fn grid_max(dim: usize, n: usize) -> usize {
         _ => ((1.07 * (n as f64).cbrt()).round() as usize).clamp(24, 160),
     }
 }
+
+/// The cap a run's grid starts from in dimension `dim` for `n` points:
+/// the balance of the grid's cost and the near sums' for evenly spread
+/// clusters; it grows toward [`grid_max`] in an evaluation whose near sums
+/// would hold more than [`NEAR_PAIRS_TARGET`] pairs per point.
+pub fn grid_start(dim: usize, n: usize) -> usize {
+    match dim {
+        1 | 2 => grid_max(dim, n),
+        _ => ((1.07 * (n as f64).cbrt()).round() as usize).clamp(24, 160),
+    }
+}
+
+/// Near pairs per point (the bound the split computes) above which a
+/// capped grid grows (see [`grid_start`]).
+pub const NEAR_PAIRS_TARGET: u64 = 4096;
 
 /// Cap on the grid of a placement's fixed field (`sgtsne transform`): it
 /// is built once, so it can be finer than a run's.

@@ -167,7 +167,7 @@ impl Embedder {
                 .unwrap_or_else(|| defaults::grid_h_for(self.dim, self.dof)),
             grid_max: self.grid_max.unwrap_or(defaults::grid_max(self.dim, n)),
             near_split: self.near_split,
-            order: self.order,
+            order: self.order.resolve(n),
             attraction: self.attraction,
             block_size: match self.attraction {
                 AttractionKind::Csb => Some(crate::csb::block_size(n, 3)),

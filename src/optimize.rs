@@ -157,17 +157,19 @@ impl<const D: usize> Optimizer<D> {
         let init_seconds = t.elapsed().as_secs_f64();
         let t = Instant::now();
         let perm = order::compute(g, plan.order)?;
-        let gp = perm.permute_graph(g);
         let attraction: Box<dyn Attraction<D>> = match plan.block_size {
-            Some(beta) => Box::new(CsbAttraction::with_beta(&gp, beta).with_kernel(kernel)),
-            None => Box::new(CsrAttraction::new(gp).with_kernel(kernel)),
+            Some(beta) => {
+                Box::new(CsbAttraction::with_beta_permuted(g, &perm, beta).with_kernel(kernel))
+            }
+            None => Box::new(CsrAttraction::new(perm.permute_graph(g)).with_kernel(kernel)),
         };
         let repulsion: Box<dyn Repulsion<D>> = match plan.repulsion {
             RepulsionKind::Exact => Box::new(ExactRepulsion::with_kernel(kernel)),
             _ => Box::new(
                 GridRepulsion::<D>::with_backend(plan.grid_h, plan.fft)
                     .with_kernel(kernel)
-                    .with_max_side(plan.grid_max)
+                    .with_max_side(crate::defaults::grid_start(D, plan.n).min(plan.grid_max))
+                    .with_growth(plan.grid_max, crate::defaults::NEAR_PAIRS_TARGET)
                     .with_split(plan.near_split.then(|| crate::repulse::Split::for_dim(D))),
             ),
         };

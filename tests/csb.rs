@@ -51,6 +51,58 @@ fn csb_equals_csr() {
     }
 }
 
+/// The blocks built straight from `g` under `p` against the plain CSR
+/// product of the permuted copy, and bit for bit against the blocks of the
+/// copy.
+fn check_permuted<const D: usize>(g: &StochasticGraph, p: &Permutation, seed: u64) {
+    let n = g.n();
+    let gp = p.permute_graph(g);
+    let y = common::random_points::<D>(n, 3.0, seed);
+    let mut want = vec![[0.0; D]; n];
+    CsrAttraction::new(&gp).forces(&y, &mut want);
+    for beta in [16, 128, block_size(n, D)] {
+        let mut direct = CsbAttraction::with_beta_permuted(g, p, beta);
+        let mut copied = CsbAttraction::with_beta(&gp, beta);
+        assert_eq!(direct.csb().nnz(), copied.csb().nnz());
+        assert_eq!(direct.csb().blocks(), copied.csb().blocks());
+        let (mut a, mut b) = (vec![[0.0; D]; n], vec![[0.0; D]; n]);
+        direct.forces(&y, &mut a);
+        copied.forces(&y, &mut b);
+        assert_eq!(
+            a, b,
+            "n={n} d={D} beta={beta}: differs from the copy's blocks"
+        );
+        let worst = a
+            .iter()
+            .zip(&want)
+            .flat_map(|(u, v)| (0..D).map(move |d| (u[d] - v[d]).abs()))
+            .fold(0.0f64, f64::max);
+        assert!(worst <= 1e-10, "n={n} d={D} beta={beta}: {worst:e}");
+    }
+}
+
+#[test]
+fn csb_built_under_a_permutation_equals_the_permuted_copy() {
+    for (k, n) in [1000, 2500].into_iter().enumerate() {
+        let g = graph(n, 20 + k as u64);
+        let mut rng = sgtsne::util::Rng::new(5 + k as u64);
+        let mut shuffled: Vec<u32> = (0..n as u32).collect();
+        for i in (1..n).rev() {
+            shuffled.swap(i, rng.below(i + 1));
+        }
+        let random = Permutation::try_from_new_to_old(shuffled).unwrap();
+        for p in [
+            random,
+            order::compute(&g, VertexOrder::Rcm).unwrap(),
+            order::compute(&g, VertexOrder::Metis).unwrap(),
+        ] {
+            check_permuted::<1>(&g, &p, 1);
+            check_permuted::<2>(&g, &p, 2);
+            check_permuted::<3>(&g, &p, 3);
+        }
+    }
+}
+
 #[test]
 fn orderings_are_permutations_and_round_trip() {
     let g = graph(1500, 9);

@@ -293,8 +293,9 @@ class TSNE(_Base):
         iteration, much less accurate.
     momentum, final_momentum : float, default=0.5, 0.8
         Momentum during and after early exaggeration.
-    order : {"metis", "rcm", "none"}, default="metis"
-        Vertex ordering of the sparse attraction (speed only).
+    order : {"auto", "metis", "rcm", "none"}, default="auto"
+        Vertex ordering of the sparse attraction (speed only): "auto" is
+        METIS up to 50,000 vertices and RCM above.
 
     Attributes
     ----------
@@ -345,7 +346,7 @@ class TSNE(_Base):
         near_split: bool = _D["near_split"],
         momentum: float = _D["momentum"],
         final_momentum: float = _D["final_momentum"],
-        order: str = "metis",
+        order: str = "auto",
     ) -> None:
         self.n_components = n_components
         self.perplexity = perplexity

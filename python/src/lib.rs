@@ -427,7 +427,7 @@ fn fit_points<'py>(
     let init = init_points(py, init)?;
     let (result, model) = drive(py, n_jobs, on_report, on_stage, |hooks| {
         let mut g = aff.graph(&x, &mut |s| hooks.stage(s))?;
-        let (graph, _) = StochasticGraph::from_coo(&g.coo, lambda)?;
+        let (graph, _) = StochasticGraph::from_coo_owned(std::mem::take(&mut g.coo), lambda)?;
         let dims = x.d();
         let source = match g.pca.take() {
             Some((pca, reference)) => Source::Points {
@@ -479,7 +479,7 @@ fn fit_graph<'py>(
     }
     let init = init_points(py, init)?;
     let (result, model) = drive(py, n_jobs, on_report, None, |hooks| {
-        let (graph, _) = StochasticGraph::from_coo(&coo, lambda)?;
+        let (graph, _) = StochasticGraph::from_coo_owned(coo, lambda)?;
         fit(
             &e,
             &graph,

@@ -72,7 +72,7 @@ fn similarities(job: &BhTsneJob, seed: u64, out: &mut impl Write) -> Result<Stoc
         .perplexity(job.perplexity)
         .seed(seed)
         .graph(&job.points, &mut |_| {})?;
-    let (graph, _) = StochasticGraph::from_coo(&aff.coo, 1.0)?;
+    let (graph, _) = StochasticGraph::from_coo_owned(aff.coo, 1.0)?;
     let n = graph.n() as f64;
     let _ = writeln!(
         out,

@@ -183,8 +183,7 @@ pub fn read_graph(
         ("kNN graph".to_string(), g.coo, source)
     };
     let t = Instant::now();
-    let (graph, report) = StochasticGraph::from_coo(&coo, lambda)?;
-    drop(coo);
+    let (graph, report) = StochasticGraph::from_coo_owned(coo, lambda)?;
     let secs = t.elapsed().as_secs_f64();
     phases.push(("graph", secs));
     if !o.quiet {

@@ -66,8 +66,12 @@ impl Reporter {
                 sgtsne::memory::human(need.most)
             );
             if plan.n >= LONG_SETUP_N {
+                let rate = match plan.order {
+                    sgtsne::order::VertexOrder::Metis => "about a second",
+                    _ => "about 0.1 s",
+                };
                 eprintln!(
-                    "building the start, the vertex order ({}) and the block layout (about a second per million graph entries on two cores; no progress lines until it is done)",
+                    "building the start, the vertex order ({}) and the block layout ({rate} per million graph entries on two cores; no progress lines until it is done)",
                     plan.order
                 );
             }

@@ -42,18 +42,35 @@ impl StochasticGraph {
     /// Prepares a graph from triplets: clean, column-normalise, λ-rescale,
     /// symmetrise, divide by the total.
     pub fn from_coo(coo: &Coo, lambda: f64) -> Result<(Self, PrepareReport)> {
+        Self::prepare(coo, lambda)
+    }
+
+    /// As [`StochasticGraph::from_coo`], freeing the triplets as soon as
+    /// their columns are built: the triplets, the columns, their transpose
+    /// and the symmetrised result would otherwise coexist (16 + 12 + 12 +
+    /// 24 bytes an input entry; 7 GB for a kNN graph of 1.3 million points).
+    pub fn from_coo_owned(coo: Coo, lambda: f64) -> Result<(Self, PrepareReport)> {
+        Self::prepare(coo, lambda)
+    }
+
+    /// Dropping `coo` after the columns are built frees owned triplets (and
+    /// does nothing to borrowed ones).
+    fn prepare<C: std::borrow::Borrow<Coo>>(coo: C, lambda: f64) -> Result<(Self, PrepareReport)> {
         check_lambda(lambda)?;
-        if coo.n == 0 {
+        let c = coo.borrow();
+        let n = c.n;
+        if n == 0 {
             return Err(Error::Input("the graph has no vertices".into()));
         }
-        crate::sparse::check_entries(&coo.rows, &coo.cols, &coo.vals, coo.n, coo.n)?;
-        let mut m = Csc::from_coo(coo);
+        crate::sparse::check_entries(&c.rows, &c.cols, &c.vals, n, n)?;
+        let mut m = Csc::from_coo(c);
+        drop(coo);
         let stats = normalize_columns(&mut m);
         let lambda_skipped = lambda_rescale(&mut m, lambda);
         let p = symmetrize(&m);
         let isolated = (0..p.n).filter(|&j| p.colptr[j] == p.colptr[j + 1]).count();
         let report = PrepareReport {
-            vertices: coo.n,
+            vertices: n,
             entries: m.nnz(),
             already_stochastic: stats.already_stochastic,
             isolated,

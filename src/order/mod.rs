@@ -105,8 +105,14 @@ impl Permutation {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum VertexOrder {
-    /// METIS nested dissection (needs the `metis` feature, on by default).
+    /// METIS up to [`crate::defaults::AUTO_METIS_MAX_N`] vertices (when
+    /// built with it), RCM above: on kNN and power-law graphs of 0.4–37
+    /// million entries the block attraction ran as fast in RCM order as in
+    /// METIS order, and METIS cost about 0.5 µs an entry on two cores
+    /// (19 s at 250k points, 158 s at 1.3M) against RCM's 0.01 µs.
     #[default]
+    Auto,
+    /// METIS nested dissection (needs the `metis` feature, on by default).
     Metis,
     /// Reverse Cuthill–McKee (pure Rust).
     Rcm,
@@ -118,11 +124,12 @@ impl std::str::FromStr for VertexOrder {
     type Err = String;
     fn from_str(s: &str) -> std::result::Result<Self, String> {
         match s {
+            "auto" => Ok(VertexOrder::Auto),
             "metis" => Ok(VertexOrder::Metis),
             "rcm" => Ok(VertexOrder::Rcm),
             "none" | "input" => Ok(VertexOrder::Input),
             _ => Err(format!(
-                "unknown ordering '{s}': expected metis, rcm or none"
+                "unknown ordering '{s}': expected auto, metis, rcm or none"
             )),
         }
     }
@@ -131,6 +138,7 @@ impl std::str::FromStr for VertexOrder {
 impl std::fmt::Display for VertexOrder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
+            VertexOrder::Auto => "auto",
             VertexOrder::Metis => "metis",
             VertexOrder::Rcm => "rcm",
             VertexOrder::Input => "none",
@@ -138,10 +146,26 @@ impl std::fmt::Display for VertexOrder {
     }
 }
 
+impl VertexOrder {
+    /// The ordering `Auto` stands for on a graph of `n` vertices (others
+    /// are themselves).
+    pub fn resolve(self, n: usize) -> VertexOrder {
+        match self {
+            VertexOrder::Auto
+                if cfg!(feature = "metis") && n <= crate::defaults::AUTO_METIS_MAX_N =>
+            {
+                VertexOrder::Metis
+            }
+            VertexOrder::Auto => VertexOrder::Rcm,
+            o => o,
+        }
+    }
+}
+
 /// Computes the ordering of the symmetric pattern of `g`.
 pub fn compute(g: &StochasticGraph, how: VertexOrder) -> Result<Permutation> {
-    match how {
-        VertexOrder::Input => Ok(Permutation::identity(g.n())),
+    match how.resolve(g.n()) {
+        VertexOrder::Input | VertexOrder::Auto => Ok(Permutation::identity(g.n())),
         VertexOrder::Rcm => Ok(rcm::rcm(g)),
         #[cfg(feature = "metis")]
         VertexOrder::Metis => metis::node_nd(g),

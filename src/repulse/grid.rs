@@ -42,6 +42,9 @@ pub struct GridShape {
     /// Whether the kernel was split: the short range summed exactly, the
     /// rest on the grid ([`super::near`]). Only when capped.
     pub near: bool,
+    /// With the split: the bound on the near pairs summed exactly
+    /// (Σ over points of the points in the cells around theirs); else 0.
+    pub near_pairs: u64,
 }
 
 /// Grid for an embedding of extent `e` and target spacing `h`: interior
@@ -69,6 +72,7 @@ pub fn grid_shape_with(e: f64, h: f64, dim: usize, max_side: usize, min_side: us
         h: e / (n - 1) as f64,
         capped: wanted > n0,
         near: false,
+        near_pairs: 0,
     }
 }
 
@@ -86,6 +90,11 @@ pub struct GridRepulsion<const D: usize> {
     h: f64,
     /// Cap on the interior nodes per side (see [`grid_shape`]).
     max_side: usize,
+    /// How far the cap may grow when the near sums get crowded (see
+    /// [`GridRepulsion::with_growth`]); at most `max_side`: no growth.
+    ceiling: usize,
+    /// Near pairs per point above which the cap grows toward `ceiling`.
+    near_target: u64,
     /// Fewest interior nodes per side.
     min_side: usize,
     /// The near/far split used when the cap binds (None: a plain coarse grid).
@@ -127,6 +136,8 @@ impl<const D: usize> GridRepulsion<D> {
         GridRepulsion {
             h,
             max_side: usize::MAX,
+            ceiling: 0,
+            near_target: NEAR_PAIRS_PER_POINT,
             min_side: MIN_GRID,
             split: None,
             conv: Convolver::with_backend(backend),
@@ -167,6 +178,18 @@ impl<const D: usize> GridRepulsion<D> {
         self
     }
 
+    /// Lets the cap grow up to `ceiling` nodes per side in an evaluation
+    /// whose near sums would hold more than `near_target` pairs per point
+    /// (points crowded in dense clusters): the side grows by the cube root
+    /// (D-th root) of the excess, since the pairs fall with the cell
+    /// volume. The side then depends only on the coordinates, never on
+    /// earlier evaluations or the thread count.
+    pub fn with_growth(mut self, ceiling: usize, near_target: u64) -> Self {
+        self.ceiling = ceiling;
+        self.near_target = near_target.max(1);
+        self
+    }
+
     /// Where the cap binds, splits the kernel at `split` (in units of the
     /// spacing): the short range exactly, the rest on the coarse grid.
     pub fn with_split(mut self, split: Option<Split>) -> Self {
@@ -178,6 +201,57 @@ impl<const D: usize> GridRepulsion<D> {
 fn resize<T: Clone>(v: &mut Vec<T>, n: usize, x: T) {
     if v.len() != n {
         v.resize(n, x);
+    }
+}
+
+impl<const D: usize> GridRepulsion<D> {
+    /// Bins the points into the cells of `shape`: cell ids (last axis
+    /// slowest), then a counting sort into `order` and `rank`; `counts[c]`
+    /// ends as the end of cell c in sorted order.
+    fn bin(&mut self, y: &[[f64; D]], lo: &[f64; D], shape: GridShape) {
+        let n = y.len();
+        let m = shape.m;
+        let total = m.pow(D as u32);
+        let inv_h = 1.0 / shape.h;
+        let fmax = m - 3;
+        // Binning: cell ids (last axis slowest), then a counting sort.
+        resize(&mut self.cell, n, 0);
+        self.cell
+            .par_chunks_mut(CHUNK)
+            .enumerate()
+            .for_each(|(c, cells)| {
+                for (k, cell) in cells.iter_mut().enumerate() {
+                    let p = &y[c * CHUNK + k];
+                    let mut id = 0usize;
+                    for a in (0..D).rev() {
+                        let x = 1.0 + (p[a] - lo[a]) * inv_h;
+                        // x ≥ 1, so truncation is the floor (and no libm call).
+                        let f = (x as usize).min(fmax);
+                        id = id * m + f;
+                    }
+                    *cell = id as u32;
+                }
+            });
+        resize(&mut self.counts, total + 1, 0);
+        self.counts.iter_mut().for_each(|c| *c = 0);
+        for &c in &self.cell {
+            self.counts[c as usize + 1] += 1;
+        }
+        // Exclusive prefix sum: every cell's start, empty cells included.
+        for i in 0..total {
+            self.counts[i + 1] += self.counts[i];
+        }
+        resize(&mut self.order, n, 0);
+        resize(&mut self.rank, n, 0);
+        {
+            let starts = &mut self.counts;
+            for (i, &c) in self.cell.iter().enumerate() {
+                let pos = starts[c as usize];
+                self.order[pos as usize] = i as u32;
+                self.rank[i] = pos;
+                starts[c as usize] += 1;
+            }
+        }
     }
 }
 
@@ -217,72 +291,49 @@ impl<const D: usize> Repulsion<D> for GridRepulsion<D> {
                 },
             );
         let e = (0..D).map(|k| hi[k] - lo[k]).fold(0.0, f64::max);
-        let shape = grid_shape_with(e, self.h, D, self.max_side, self.min_side);
+        let mut side = self.max_side;
+        let (shape, split) = loop {
+            let shape = grid_shape_with(e, self.h, D, side, self.min_side);
+            self.bin(y, &lo, shape);
+            // counts[c] now holds the end of cell c = the start of cell c + 1.
+            let Some(sp) = self.split.filter(|_| shape.capped) else {
+                break (shape, None);
+            };
+            let pairs = pair_bound::<D>(
+                &self.counts,
+                shape.m,
+                sp.reach(),
+                &mut self.box_counts,
+                &mut self.box_sums,
+            );
+            let want = self.near_target.saturating_mul(n as u64);
+            if pairs > want && side < self.ceiling {
+                let grow = (pairs as f64 / want as f64).powf(1.0 / D as f64);
+                side = ((side as f64 * grow).ceil() as usize)
+                    .max(side + 1)
+                    .min(self.ceiling);
+                continue;
+            }
+            // A layout too dense for the near sums (a few far outliers
+            // stretch the box) keeps the plain coarse grid.
+            let near = pairs <= NEAR_PAIRS_PER_POINT * n as u64;
+            break (
+                GridShape {
+                    near_pairs: if near { pairs } else { 0 },
+                    ..shape
+                },
+                near.then_some(sp),
+            );
+        };
         let GridShape { m, h, .. } = shape;
         let total = m.pow(D as u32);
         let inv_h = 1.0 / h;
-        let fmax = m - 3;
         // Charges use coordinates centred on the box: smaller magnitudes keep
         // the cancellation in Z's assembly small.
         let mut centre = [0.0; D];
         for k in 0..D {
             centre[k] = 0.5 * (lo[k] + hi[k]);
         }
-
-        // Binning: cell ids (last axis slowest), then a counting sort.
-        resize(&mut self.cell, n, 0);
-        self.cell
-            .par_chunks_mut(CHUNK)
-            .enumerate()
-            .for_each(|(c, cells)| {
-                for (k, cell) in cells.iter_mut().enumerate() {
-                    let p = &y[c * CHUNK + k];
-                    let mut id = 0usize;
-                    for a in (0..D).rev() {
-                        let x = 1.0 + (p[a] - lo[a]) * inv_h;
-                        // x ≥ 1, so truncation is the floor (and no libm call).
-                        let f = (x as usize).min(fmax);
-                        id = id * m + f;
-                    }
-                    *cell = id as u32;
-                }
-            });
-        resize(&mut self.counts, total + 1, 0);
-        self.counts.iter_mut().for_each(|c| *c = 0);
-        for &c in &self.cell {
-            self.counts[c as usize + 1] += 1;
-        }
-        // Exclusive prefix sum: every cell's start, empty cells included.
-        for i in 0..total {
-            self.counts[i + 1] += self.counts[i];
-        }
-        resize(&mut self.order, n, 0);
-        resize(&mut self.rank, n, 0);
-        {
-            let starts = &mut self.counts;
-            for (i, &c) in self.cell.iter().enumerate() {
-                let pos = starts[c as usize];
-                self.order[pos as usize] = i as u32;
-                self.rank[i] = pos;
-                starts[c as usize] += 1;
-            }
-        }
-        // counts[c] now holds the end of cell c = the start of cell c + 1.
-        let split = match self.split {
-            Some(sp) if shape.capped => {
-                let pairs = pair_bound::<D>(
-                    &self.counts,
-                    m,
-                    sp.reach(),
-                    &mut self.box_counts,
-                    &mut self.box_sums,
-                );
-                // A layout too dense for the near sums (a few far
-                // outliers stretch the box) keeps the plain coarse grid.
-                (pairs <= NEAR_PAIRS_PER_POINT * n as u64).then_some(sp)
-            }
-            _ => None,
-        };
         self.last_shape = Some(GridShape {
             near: split.is_some(),
             ..shape
