@@ -5,7 +5,7 @@
 //!   cargo run --release --bin sgtsne-bench -- knn-graph --n 100000 --k 30 -o graph.mtx
 //!   cargo run --release --bin sgtsne-bench -- points-graph POINTS.npy [--perplexity 30] -o graph.mtx
 //!   cargo run --release --bin sgtsne-bench -- fft-sizes [--max 2048]
-//!   cargo run --release --bin sgtsne-bench -- repulsion-file Y.txt --dim 3 --caps 70,100,130 [--targets 4096,512] [--reps 3] [--sample 400]
+//!   cargo run --release --bin sgtsne-bench -- repulsion-file Y.txt --dim 3 --caps 70,100,130 [--ceiling 160 --targets 50,75,100] [--reps 3] [--sample 400]
 //!   cargo run --release --bin sgtsne-bench -- knn POINTS.npy [--k 90] [--n N] [--sample 8] [--skip-exact|--skip-approx]
 //!
 //! Threads: RAYON_NUM_THREADS (default: all cores). Timings go to stdout.
@@ -199,6 +199,10 @@ fn attraction<const D: usize>(args: &[String]) {
     let want = |name: &str| {
         name == "CSR, input order" || only.is_empty() || only.split(';').any(|o| name.contains(o))
     };
+    let csb_r = CsbAttraction::with_beta(&g_rcm, csb_m.csb().beta());
+    let diag =
+        |c: &CsbAttraction| 100.0 * c.csb().diagonal_entries() as f64 / c.csb().nnz().max(1) as f64;
+    let (diag_m, diag_r) = (diag(&csb_m), diag(&csb_r));
     let all: Vec<(&str, Box<dyn Attraction<D> + '_>)> = vec![
         ("CSR, input order", Box::new(CsrAttraction::new(&g))),
         (
@@ -207,7 +211,7 @@ fn attraction<const D: usize>(args: &[String]) {
         ),
         ("CSR, METIS", Box::new(CsrAttraction::new(&g_metis))),
         ("CSB, input order", Box::new(CsbAttraction::new(&g))),
-        ("CSB, RCM", Box::new(CsbAttraction::new(&g_rcm))),
+        ("CSB, RCM", Box::new(csb_r)),
         ("CSB, METIS", Box::new(csb_m.clone())),
     ];
     let mut layouts: Vec<_> = all.into_iter().filter(|l| want(l.0)).collect();
@@ -238,13 +242,13 @@ fn attraction<const D: usize>(args: &[String]) {
         );
     }
     println!(
-        "one-off: METIS {:.3} s, RCM {:.3} s, CSB build {:.3} s (beta = {}, {} blocks, {:.1}% of stored pairs in diagonal blocks)",
+        "one-off: METIS {:.3} s, RCM {:.3} s, CSB build {:.3} s (beta = {}); stored pairs in diagonal blocks: {:.1}% in METIS order, {:.1}% in RCM order",
         t_metis,
         t_rcm,
         t_csb,
         csb_m.csb().beta(),
-        csb_m.csb().blocks(),
-        100.0 * csb_m.csb().diagonal_entries() as f64 / csb_m.csb().nnz().max(1) as f64
+        diag_m,
+        diag_r
     );
 }
 
@@ -263,7 +267,10 @@ fn repulsion_file<const D: usize>(args: &[String]) {
             .collect()
     };
     let caps = list("--caps", "70,100,130,160");
-    let targets = list("--targets", "4096");
+    let targets: Vec<f64> = arg(args, "--targets", "inf".to_string())
+        .split(',')
+        .map(|v| v.trim().parse().expect("numbers"))
+        .collect();
     let ceiling: usize = arg(args, "--ceiling", 0);
     let pts = sgtsne::io::init::read_init(&path, D).expect("read embedding");
     let y: Vec<[f64; D]> = pts
@@ -312,7 +319,7 @@ fn repulsion_file<const D: usize>(args: &[String]) {
             let mut g = GridRepulsion::<D>::new(sgtsne::defaults::grid_h(D))
                 .with_max_side(cap)
                 .with_split(Some(sgtsne::repulse::Split::for_dim(D)))
-                .with_growth(ceiling, target as u64);
+                .with_growth(ceiling, target);
             let mut out = vec![[0.0; D]; n];
             let mut times = Vec::new();
             for _ in 0..reps + 1 {
@@ -337,7 +344,7 @@ fn repulsion_file<const D: usize>(args: &[String]) {
             }
             let sh = g.last_shape.unwrap();
             println!(
-                "{:>5} {:>7} {:>5} {:>6} {:>11.1} {:>9.1} {:>9.1} {:>9.1} {:>9.1} {:>10.2e}",
+                "{:>5} {:>7.0} {:>5} {:>6} {:>11.1} {:>9.1} {:>9.1} {:>9.1} {:>9.1} {:>10.2e}",
                 cap,
                 target,
                 sh.m,

@@ -65,26 +65,29 @@ pub fn grid_h_for(dim: usize, dof: f64) -> f64 {
 /// time and memory per iteration stay bounded however far the embedding
 /// spreads.
 ///
-/// In 3D the split is both faster and more accurate than the finer
-/// uncapped grid, and the cap balances its two costs: the grid's grows
-/// with the cap cubed, the exact short-range sums with the points per
-/// cell, about n / cap³. So the cap follows n^(1/3): 1.07 n^(1/3) between
-/// 24 and 160 (24 for pbmc's 8,381 vertices, 44 for Fashion-MNIST's
-/// 70,000; docs/algorithm.md, "Near/far split"). 1D and 2D grids grow
-/// slowly enough that their caps sit above what runs of up to a million
-/// points reach (Fashion-MNIST 70k ends near 490 nodes per side in 2D).
+/// 1D and 2D grids grow slowly enough that their caps sit above what runs
+/// of up to a million points reach (Fashion-MNIST 70k ends near 490 nodes
+/// per side in 2D). In 3D the grid starts capped lower, at [`grid_start`],
+/// and this is the ceiling it may grow to: 3 n^(1/3) between 48 and 192
+/// nodes per side (at 192, about 1 GB of grids), a bound on memory more
+/// than on time, since each evaluation takes the cheapest grid under it
+/// (docs/algorithm.md, "Near/far split").
 pub fn grid_max(dim: usize, n: usize) -> usize {
     match dim {
         1 => 1 << 16,
         2 => 2048,
-        _ => ((1.07 * (n as f64).cbrt()).round() as usize).clamp(24, 160),
+        _ => ((3.0 * (n as f64).cbrt()).round() as usize).clamp(48, 192),
     }
 }
 
-/// The cap a run's grid starts from in dimension `dim` for `n` points:
-/// the balance of the grid's cost and the near sums' for evenly spread
-/// clusters; it grows toward [`grid_max`] in an evaluation whose near sums
-/// would hold more than [`NEAR_PAIRS_TARGET`] pairs per point.
+/// The cap a run's grid starts from in dimension `dim` for `n` points (at
+/// most [`grid_max`]). In 3D, 1.07 n^(1/3) between 24 and 160 (24 for
+/// pbmc's 8,381 vertices, 44 for Fashion-MNIST's 70,000): there the
+/// convolution's cost (the cap cubed) balances the exact near sums' (about
+/// n / cap³ points per cell) for evenly spread clusters. Where points crowd
+/// more (dense clusters), an evaluation takes the cheaper of a grown capped
+/// grid and the uncapped grid at the target spacing, up to [`grid_max`], by
+/// the cost model of [`NEAR_PAIRS_PER_NODE`].
 pub fn grid_start(dim: usize, n: usize) -> usize {
     match dim {
         1 | 2 => grid_max(dim, n),
@@ -92,9 +95,10 @@ pub fn grid_start(dim: usize, n: usize) -> usize {
     }
 }
 
-/// Near pairs per point (the bound the split computes) above which a
-/// capped grid grows (see [`grid_start`]).
-pub const NEAR_PAIRS_TARGET: u64 = 4096;
+/// What one node of the grid's convolution costs, in near pairs summed
+/// exactly: measured in 3D on two cores, about 57 ns a node against
+/// 0.6–0.9 ns a pair (`sgtsne-bench repulsion-file`, docs/performance.md).
+pub const NEAR_PAIRS_PER_NODE: f64 = 75.0;
 
 /// Cap on the grid of a placement's fixed field (`sgtsne transform`): it
 /// is built once, so it can be finer than a run's.

@@ -17,7 +17,8 @@ pub struct Estimate {
 }
 
 /// Bytes a run of `n` vertices with `nnz` symmetric entries needs in `d`
-/// dimensions: graph copies (input, permuted, ordering adjacency, blocks),
+/// dimensions: the graph, the ordering's adjacency (`metis`: the METIS
+/// order, whose adjacency is the larger) and the blocks,
 /// per-vertex vectors, and for the grid repulsion the grid with the cached
 /// kernel transform and the two work grids of the convolution (none of it
 /// depends on the thread count).
@@ -30,12 +31,18 @@ pub fn estimate_embedding(
     repulsion: RepulsionKind,
     grid_h: f64,
     grid_max: usize,
+    metis: bool,
 ) -> Estimate {
     let (n64, nnz64, d64) = (n as u64, nnz as u64, d as u64);
-    // Plus the compressed sparse blocks: one triangle (10 B a pair, 5 B an
-    // entry), coefficients of the off-diagonal pairs (at most 4 B an entry)
-    // and the sort buffer of the build (8 B an entry, freed after).
-    let graph = 3 * nnz64 * 12 + 4 * (n64 + 1) * 8 + 2 * nnz64 * 4 + nnz64 * 17;
+    // The graph (12 B an entry), the ordering's adjacency (METIS: 8 B an
+    // entry with its weights; RCM only per-vertex arrays), the compressed
+    // sparse blocks over
+    // one triangle (10 B a pair, 5 B an entry) with the coefficients of the
+    // off-diagonal pairs (at most 4 B an entry). The blocks are built from
+    // the graph under the permutation, a few block rows at a time, so
+    // neither a permuted copy nor a whole sort buffer exists.
+    let order = if metis { 8 } else { 0 };
+    let graph = nnz64 * (12 + order + 5 + 4) + 3 * (n64 + 1) * 8;
     let vectors = n64 * d64 * 8 * 8 + n64 * (16 + 32 * d64);
     let grid = |extent: f64| {
         if repulsion.resolve(n) == RepulsionKind::Exact {

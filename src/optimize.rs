@@ -169,7 +169,7 @@ impl<const D: usize> Optimizer<D> {
                 GridRepulsion::<D>::with_backend(plan.grid_h, plan.fft)
                     .with_kernel(kernel)
                     .with_max_side(crate::defaults::grid_start(D, plan.n).min(plan.grid_max))
-                    .with_growth(plan.grid_max, crate::defaults::NEAR_PAIRS_TARGET)
+                    .with_growth(plan.grid_max, crate::defaults::NEAR_PAIRS_PER_NODE)
                     .with_split(plan.near_split.then(|| crate::repulse::Split::for_dim(D))),
             ),
         };

@@ -168,6 +168,7 @@ impl Plan {
             self.repulsion,
             self.grid_h,
             self.grid_max,
+            self.order == crate::order::VertexOrder::Metis,
         );
         if self.init == Init::Spectral {
             // The Lanczos basis (freed before the grids grow; counted on

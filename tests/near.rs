@@ -197,3 +197,77 @@ fn split_matches_exact_for_other_dof() {
         run::<3>(dof, 100.0, 32);
     }
 }
+
+/// Where points crowd the near sums (dense clusters at a low cap), the grid
+/// grows under its ceiling: to the uncapped grid at the target spacing
+/// when that fits, else to a finer capped grid with the split. Either way
+/// the forces match the exact sums as well as the uncapped grid's do (or
+/// the split's bound), the grid chosen depends only on the coordinates
+/// (not on an earlier evaluation), and the bits not on the thread count.
+#[test]
+fn crowded_near_sums_grow_the_grid() {
+    fn run<const D: usize>(extent: f64, start: usize, ceiling: usize, expect_plain: bool) {
+        let h = sgtsne::defaults::grid_h(D);
+        let y = layout::<D>(5000, extent, 11 + D as u64);
+        let mut exact = vec![[0.0; D]; y.len()];
+        let z = exact_repulsion(&y, &mut exact);
+        let (f0, z0, _) = errors(&y, &exact, z, &mut GridRepulsion::<D>::new(h));
+        let make = || {
+            GridRepulsion::<D>::new(h)
+                .with_max_side(start)
+                .with_split(Some(Split::for_dim(D)))
+                .with_growth(ceiling, sgtsne::defaults::NEAR_PAIRS_PER_NODE)
+        };
+        let mut fixed = GridRepulsion::<D>::new(h)
+            .with_max_side(start)
+            .with_split(Some(Split::for_dim(D)));
+        let (_, _, g_fixed) = errors(&y, &exact, z, &mut fixed);
+        assert!(
+            g_fixed.capped && g_fixed.near,
+            "d={D}: the start cap does not bind"
+        );
+        let mut grown = make();
+        let (f, zerr, g) = errors(&y, &exact, z, &mut grown);
+        eprintln!(
+            "d={D} extent {extent}: start {start} ({} near pairs per point) -> {} nodes per side, capped {}, {} near pairs per point; force {f:.2e} Z {zerr:.2e}; uncapped force {f0:.2e} Z {z0:.2e}",
+            g_fixed.near_pairs / y.len() as u64,
+            g.m - 2,
+            g.capped,
+            g.near_pairs / y.len() as u64
+        );
+        assert!(g.m > g_fixed.m, "d={D}: the grid did not grow");
+        // The side is rounded up to a fast transform size.
+        assert!(
+            g.m - 2 <= sgtsne::repulse::interp::fft_size(ceiling + 2, D) - 2,
+            "d={D}: above the ceiling"
+        );
+        assert_eq!(!g.capped, expect_plain, "d={D} extent {extent}: {g:?}");
+        assert_eq!(
+            g.near, g.capped,
+            "d={D}: a grown capped grid keeps the split"
+        );
+        assert!(
+            f <= f0.max(5e-2) && zerr <= z0.max(2e-2),
+            "d={D}: force {f:e} Z {zerr:e}; uncapped {f0:e} {z0:e}"
+        );
+        // No memory of an earlier evaluation: a wide layout first changes
+        // nothing.
+        let mut used = make();
+        let wide: Vec<[f64; D]> = y.iter().map(|p| p.map(|v| 3.0 * v)).collect();
+        common::repulsion_bits(&mut used, &wide);
+        assert_eq!(
+            common::repulsion_bits(&mut used, &y),
+            common::repulsion_bits(&mut make(), &y),
+            "d={D}: depends on the previous evaluation"
+        );
+        common::assert_thread_invariant(&format!("d={D} growth"), || {
+            common::repulsion_bits(&mut make(), &y)
+        });
+    }
+    run::<3>(30.0, 16, 96, true);
+    run::<3>(100.0, 16, 96, false);
+    run::<2>(60.0, 24, 256, true);
+    run::<2>(200.0, 24, 256, false);
+    run::<1>(200.0, 64, 1024, true);
+    run::<1>(2000.0, 64, 1024, false);
+}

@@ -93,8 +93,8 @@ pub struct GridRepulsion<const D: usize> {
     /// How far the cap may grow when the near sums get crowded (see
     /// [`GridRepulsion::with_growth`]); at most `max_side`: no growth.
     ceiling: usize,
-    /// Near pairs per point above which the cap grows toward `ceiling`.
-    near_target: u64,
+    /// Near pairs per grid node above which the cap grows toward `ceiling`.
+    pairs_per_node: f64,
     /// Fewest interior nodes per side.
     min_side: usize,
     /// The near/far split used when the cap binds (None: a plain coarse grid).
@@ -137,7 +137,7 @@ impl<const D: usize> GridRepulsion<D> {
             h,
             max_side: usize::MAX,
             ceiling: 0,
-            near_target: NEAR_PAIRS_PER_POINT,
+            pairs_per_node: f64::INFINITY,
             min_side: MIN_GRID,
             split: None,
             conv: Convolver::with_backend(backend),
@@ -179,14 +179,16 @@ impl<const D: usize> GridRepulsion<D> {
     }
 
     /// Lets the cap grow up to `ceiling` nodes per side in an evaluation
-    /// whose near sums would hold more than `near_target` pairs per point
-    /// (points crowded in dense clusters): the side grows by the cube root
-    /// (D-th root) of the excess, since the pairs fall with the cell
-    /// volume. The side then depends only on the coordinates, never on
+    /// whose near sums would hold more than `pairs_per_node` pairs per grid
+    /// node (points crowded in dense clusters). The near sums cost about
+    /// one pair each and the convolution about `pairs_per_node` pairs a
+    /// node, so this balances the two: the pairs fall with the cell volume
+    /// (m^−D) as the nodes grow (m^D), so the side grows by the 2D-th root
+    /// of the excess. The side depends only on the coordinates, never on
     /// earlier evaluations or the thread count.
-    pub fn with_growth(mut self, ceiling: usize, near_target: u64) -> Self {
+    pub fn with_growth(mut self, ceiling: usize, pairs_per_node: f64) -> Self {
         self.ceiling = ceiling;
-        self.near_target = near_target.max(1);
+        self.pairs_per_node = pairs_per_node;
         self
     }
 
@@ -205,6 +207,93 @@ fn resize<T: Clone>(v: &mut Vec<T>, n: usize, x: T) {
 }
 
 impl<const D: usize> GridRepulsion<D> {
+    /// The grid of an evaluation, with the points binned into it, and the
+    /// split if it is used. At the cap with the split, the near pairs are
+    /// counted; if growth is allowed ([`GridRepulsion::with_growth`]), the
+    /// cheapest of three grids is taken by a cost model in near pairs
+    /// (the convolution costing `pairs_per_node` a node): the capped one,
+    /// one grown toward the balance of the two costs (the pairs fall as
+    /// m^−D), and the uncapped grid at the target spacing when it fits
+    /// under the ceiling (no near sums at all); the grown grid's own pair
+    /// count can still send it to the uncapped one. At most two re-binnings.
+    fn choose_grid(&mut self, y: &[[f64; D]], lo: &[f64; D], e: f64) -> (GridShape, Option<Split>) {
+        let n = y.len() as u64;
+        let mut shape = grid_shape_with(e, self.h, D, self.max_side, self.min_side);
+        self.bin(y, lo, shape);
+        // counts[c] now holds the end of cell c = the start of cell c + 1.
+        let Some(sp) = self.split.filter(|_| shape.capped) else {
+            return (shape, None);
+        };
+        let mut pairs = self.near_pairs(shape.m, sp);
+        if self.ceiling > self.max_side {
+            let k = self.pairs_per_node;
+            let nodes = |m: usize| (m as f64).powi(D as i32);
+            let pairs_at = |m: usize| pairs as f64 * nodes(shape.m) / nodes(m);
+            let cost = |m: usize| k * nodes(m) + pairs_at(m);
+            let here = cost(shape.m);
+            let balance = (self.max_side as f64
+                * (pairs as f64 / (k * nodes(shape.m))).powf(0.5 / D as f64))
+            .ceil() as usize;
+            let grown = grid_shape_with(e, self.h, D, balance.min(self.ceiling), self.min_side);
+            let plain = grid_shape_with(e, self.h, D, self.ceiling, self.min_side);
+            let plain_cost = if plain.capped {
+                f64::INFINITY
+            } else {
+                k * nodes(plain.m)
+            };
+            let grown_cost = if grown.capped {
+                cost(grown.m)
+            } else {
+                k * nodes(grown.m)
+            };
+            let best = if plain_cost <= grown_cost.min(here) {
+                Some(plain)
+            } else if grown.m > shape.m && grown_cost < here {
+                Some(grown)
+            } else {
+                None
+            };
+            if let Some(b) = best {
+                shape = b;
+                self.bin(y, lo, shape);
+                if !shape.capped {
+                    return (shape, None);
+                }
+                pairs = self.near_pairs(shape.m, sp);
+                // Pairs fall slower than m^−D once cells are smaller than
+                // the clusters' cores: with the grown grid's own count, the
+                // uncapped grid may be the cheaper after all.
+                if plain_cost < k * nodes(shape.m) + pairs as f64 {
+                    self.bin(y, lo, plain);
+                    return (plain, None);
+                }
+            }
+        }
+        // A layout too dense for the near sums (a few far outliers stretch
+        // the box) keeps the plain coarse grid.
+        if pairs <= NEAR_PAIRS_PER_POINT * n {
+            (
+                GridShape {
+                    near_pairs: pairs,
+                    ..shape
+                },
+                Some(sp),
+            )
+        } else {
+            (shape, None)
+        }
+    }
+
+    fn near_pairs(&mut self, m: usize, sp: Split) -> u64 {
+        pair_bound::<D>(
+            &self.counts,
+            m,
+            sp.reach(),
+            &mut self.box_counts,
+            &mut self.box_sums,
+        )
+    }
+
     /// Bins the points into the cells of `shape`: cell ids (last axis
     /// slowest), then a counting sort into `order` and `rank`; `counts[c]`
     /// ends as the end of cell c in sorted order.
@@ -291,40 +380,7 @@ impl<const D: usize> Repulsion<D> for GridRepulsion<D> {
                 },
             );
         let e = (0..D).map(|k| hi[k] - lo[k]).fold(0.0, f64::max);
-        let mut side = self.max_side;
-        let (shape, split) = loop {
-            let shape = grid_shape_with(e, self.h, D, side, self.min_side);
-            self.bin(y, &lo, shape);
-            // counts[c] now holds the end of cell c = the start of cell c + 1.
-            let Some(sp) = self.split.filter(|_| shape.capped) else {
-                break (shape, None);
-            };
-            let pairs = pair_bound::<D>(
-                &self.counts,
-                shape.m,
-                sp.reach(),
-                &mut self.box_counts,
-                &mut self.box_sums,
-            );
-            let want = self.near_target.saturating_mul(n as u64);
-            if pairs > want && side < self.ceiling {
-                let grow = (pairs as f64 / want as f64).powf(1.0 / D as f64);
-                side = ((side as f64 * grow).ceil() as usize)
-                    .max(side + 1)
-                    .min(self.ceiling);
-                continue;
-            }
-            // A layout too dense for the near sums (a few far outliers
-            // stretch the box) keeps the plain coarse grid.
-            let near = pairs <= NEAR_PAIRS_PER_POINT * n as u64;
-            break (
-                GridShape {
-                    near_pairs: if near { pairs } else { 0 },
-                    ..shape
-                },
-                near.then_some(sp),
-            );
-        };
+        let (shape, split) = self.choose_grid(y, &lo, e);
         let GridShape { m, h, .. } = shape;
         let total = m.pow(D as u32);
         let inv_h = 1.0 / h;
