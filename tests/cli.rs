@@ -191,7 +191,7 @@ fn stdout_output_and_init_lands_on_the_right_vertices() {
         .map(|i| format!("{} {}\n", i as f64 * 0.5, -(i as f64) * 0.25))
         .collect();
     std::fs::write(&init, &text).unwrap();
-    for order in ["metis", "rcm", "none"] {
+    for order in ["auto", "metis", "rcm", "none"] {
         let o = run(
             &[
                 g.to_str().unwrap(),

@@ -143,3 +143,23 @@ fn metis_handles_tiny_and_edgeless_graphs() {
         assert_eq!(order::compute(&g, VertexOrder::Metis).unwrap().len(), n);
     }
 }
+
+/// `auto` is METIS up to the threshold and RCM above (RCM at every size
+/// without the metis feature), resolved once in the plan.
+#[test]
+fn auto_order_resolves_by_size() {
+    let max = sgtsne::defaults::AUTO_METIS_MAX_N;
+    let small = if cfg!(feature = "metis") {
+        VertexOrder::Metis
+    } else {
+        VertexOrder::Rcm
+    };
+    assert_eq!(VertexOrder::Auto.resolve(max), small);
+    assert_eq!(VertexOrder::Auto.resolve(max + 1), VertexOrder::Rcm);
+    assert_eq!(VertexOrder::Rcm.resolve(10), VertexOrder::Rcm);
+    assert_eq!("auto".parse::<VertexOrder>().unwrap(), VertexOrder::Auto);
+    assert_eq!(VertexOrder::default(), VertexOrder::Auto);
+    let e = sgtsne::Embedder::new(2);
+    assert_eq!(e.plan(max + 1).unwrap().order, VertexOrder::Rcm);
+    assert_eq!(e.plan(100).unwrap().order, small);
+}

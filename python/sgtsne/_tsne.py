@@ -284,7 +284,9 @@ class TSNE(_Base):
         for 1 / 2 / 3 dimensions.
     grid_max : int or None, default=None
         Cap on the grid's nodes per side (at least 16); None = 65536 / 2048
-        / 1.07 n^(1/3) within [24, 160] for 1 / 2 / 3 dimensions. A wider embedding gets a coarser
+        / 3 n^(1/3) within [48, 192] for 1 / 2 / 3 dimensions (in 3D the
+        grid starts capped at 1.07 n^(1/3) and grows toward this only where
+        points crowd the exact near sums). A wider embedding gets a coarser
         grid, so time and memory per iteration stay bounded.
     near_split : bool, default=True
         Where the grid is capped, sum pairs closer than 2 (3D) or 3 grid spacings

@@ -175,7 +175,9 @@ pub struct Args {
     pub grid_h: Option<f64>,
 
     /// Cap on the grid's nodes per side (at least 16; default 65536 / 2048
-    /// / 1.07 N^(1/3) within [24, 160] for d = 1 / 2 / 3). An embedding wider than cap x grid-h gets a
+    /// / 3 N^(1/3) within [48, 192] for d = 1 / 2 / 3; in 3D the grid starts
+    /// capped at 1.07 N^(1/3) and grows toward this only where points crowd
+    /// the exact near sums). An embedding wider than cap x grid-h gets a
     /// coarser spacing instead of a bigger grid, and pairs closer than 3 (1D, 2D) or 2 (3D)
     /// spacings are summed exactly (the near/far split), so time and memory
     /// per iteration stay bounded
