@@ -132,7 +132,7 @@ impl Reporter {
         {
             self.crowded.set(true);
             self.say(&format!(
-                "note: at iteration {} the points are too crowded at spacing {:.2} for exact short-range sums (a few far outliers stretch the grid); the coarse grid takes all pairs while this lasts",
+                "note: at iteration {} the points are too crowded at spacing {:.2} for exact short-range sums (dense clusters, or a few far outliers stretching the grid); the grid takes all pairs while this lasts",
                 p.iter, g.h
             ));
         }
