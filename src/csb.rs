@@ -108,7 +108,11 @@ impl Csb {
         let block_row = |bi: usize| -> Vec<Entry> {
             let lo = bi * beta;
             let hi = ((bi + 1) * beta).min(n);
-            let mut e = Vec::new();
+            let row_len = |i: usize| {
+                let o = perm.map_or(i, |p| p.old_of(i));
+                g.rowptr()[o + 1] - g.rowptr()[o]
+            };
+            let mut e = Vec::with_capacity((lo..hi).map(row_len).sum::<usize>() / 2 + 1);
             for i in lo..hi {
                 let (cols, vals) = g.row(perm.map_or(i, |p| p.old_of(i)));
                 let r = (i - lo) as u16;

@@ -35,8 +35,8 @@ pub const MAX_ITER_LIMIT: usize = 10_000_000;
 /// Perplexity of the point affinities.
 pub const PERPLEXITY: f64 = 30.0;
 /// Largest graph (vertices) the automatic vertex order gives to METIS;
-/// above it RCM, as fast for the attraction and far cheaper to compute
-/// (docs/performance.md, "Vertex orders").
+/// above it RCM, within 7% as fast for the attraction and far cheaper to
+/// compute (docs/performance.md, "Vertex orders").
 pub const AUTO_METIS_MAX_N: usize = 50_000;
 /// Principal components to project points on first (0 = off).
 pub const PCA: usize = 0;
@@ -80,8 +80,8 @@ pub fn grid_max(dim: usize, n: usize) -> usize {
     }
 }
 
-/// The cap a run's grid starts from in dimension `dim` for `n` points (at
-/// most [`grid_max`]). In 3D, 1.07 n^(1/3) between 24 and 160 (24 for
+/// The cap a run's grid starts from in dimension `dim` for `n` points (the
+/// plan takes at most its `grid_max`). In 3D, 1.07 n^(1/3) between 24 and 160 (24 for
 /// pbmc's 8,381 vertices, 44 for Fashion-MNIST's 70,000): there the
 /// convolution's cost (the cap cubed) balances the exact near sums' (about
 /// n / cap³ points per cell) for evenly spread clusters. Where points crowd

@@ -140,6 +140,7 @@ impl Embedder {
             return Err(Error::Input("the graph has no vertices".into()));
         }
         let repulsion = self.repulsion.resolve(n);
+        let grid_max = self.grid_max.unwrap_or(defaults::grid_max(self.dim, n));
         Ok(Plan {
             n,
             dim: self.dim,
@@ -165,7 +166,8 @@ impl Embedder {
             grid_h: self
                 .grid_h
                 .unwrap_or_else(|| defaults::grid_h_for(self.dim, self.dof)),
-            grid_max: self.grid_max.unwrap_or(defaults::grid_max(self.dim, n)),
+            grid_max,
+            grid_start: defaults::grid_start(self.dim, n).min(grid_max),
             near_split: self.near_split,
             order: self.order.resolve(n),
             attraction: self.attraction,

@@ -36,11 +36,11 @@ pub fn estimate_embedding(
     let (n64, nnz64, d64) = (n as u64, nnz as u64, d as u64);
     // The graph (12 B an entry), the ordering's adjacency (METIS: 8 B an
     // entry with its weights; RCM only per-vertex arrays), the compressed
-    // sparse blocks over
-    // one triangle (10 B a pair, 5 B an entry) with the coefficients of the
-    // off-diagonal pairs (at most 4 B an entry). The blocks are built from
-    // the graph under the permutation, a few block rows at a time, so
-    // neither a permuted copy nor a whole sort buffer exists.
+    // sparse blocks over one triangle (10 B a pair, 5 B an entry) with the
+    // coefficients of the off-diagonal pairs (at most 4 B an entry). The
+    // blocks are built from the graph under the permutation, a few block
+    // rows at a time, so neither a permuted copy nor a whole sort buffer
+    // exists.
     let order = if metis { 8 } else { 0 };
     let graph = nnz64 * (12 + order + 5 + 4) + 3 * (n64 + 1) * 8;
     let vectors = n64 * d64 * 8 * 8 + n64 * (16 + 32 * d64);

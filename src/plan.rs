@@ -107,6 +107,10 @@ pub struct Plan {
     pub grid_h: f64,
     /// Cap on the grid's interior nodes per side (beyond it h* grows).
     pub grid_max: usize,
+    /// The cap each evaluation starts from (at most `grid_max`); in 3D it
+    /// may grow toward `grid_max` where points crowd the near sums
+    /// ([`crate::defaults::grid_start`]).
+    pub grid_start: usize,
     /// Whether a capped grid sums the short range exactly.
     pub near_split: bool,
     pub order: VertexOrder,

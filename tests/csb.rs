@@ -7,6 +7,14 @@ use sgtsne::csb::{block_size, CsbAttraction};
 use sgtsne::graph::{Coo, StochasticGraph};
 use sgtsne::order::{self, Permutation, VertexOrder};
 
+/// The largest coordinate difference between two force arrays.
+fn max_abs_diff<const D: usize>(a: &[[f64; D]], b: &[[f64; D]]) -> f64 {
+    a.iter()
+        .zip(b)
+        .flat_map(|(u, v)| (0..D).map(move |d| (u[d] - v[d]).abs()))
+        .fold(0.0f64, f64::max)
+}
+
 fn check<const D: usize>(g: &StochasticGraph, seed: u64) {
     let n = g.n();
     let y = common::random_points::<D>(n, 3.0, seed);
@@ -16,11 +24,7 @@ fn check<const D: usize>(g: &StochasticGraph, seed: u64) {
     for beta in [16, 64, block_size(n, D)] {
         let mut csb = CsbAttraction::with_beta(g, beta);
         csb.forces(&y, &mut b);
-        let worst = a
-            .iter()
-            .zip(&b)
-            .flat_map(|(u, v)| (0..D).map(move |d| (u[d] - v[d]).abs()))
-            .fold(0.0f64, f64::max);
+        let worst = max_abs_diff(&a, &b);
         assert!(worst <= 1e-10, "n={n} d={D} beta={beta}: {worst:e}");
         let ka = Attraction::<D>::kl_part(&CsrAttraction::new(g), &y);
         let kb = Attraction::<D>::kl_part(&csb, &y);
@@ -72,11 +76,7 @@ fn check_permuted<const D: usize>(g: &StochasticGraph, p: &Permutation, seed: u6
             a, b,
             "n={n} d={D} beta={beta}: differs from the copy's blocks"
         );
-        let worst = a
-            .iter()
-            .zip(&want)
-            .flat_map(|(u, v)| (0..D).map(move |d| (u[d] - v[d]).abs()))
-            .fold(0.0f64, f64::max);
+        let worst = max_abs_diff(&a, &want);
         assert!(worst <= 1e-10, "n={n} d={D} beta={beta}: {worst:e}");
     }
 }

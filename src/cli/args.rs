@@ -191,8 +191,8 @@ pub struct Args {
     pub no_near_split: bool,
 
     /// Vertex ordering for the sparse attraction: auto (METIS up to 50,000
-    /// vertices, RCM above: as fast for the attraction on large kNN graphs
-    /// and about 50x cheaper to compute), metis, rcm or none
+    /// vertices, RCM above: within 7% as fast for the attraction on large
+    /// kNN graphs and 50 to 100 times cheaper to compute), metis, rcm or none
     #[arg(long, default_value_t = VertexOrder::default())]
     pub order: VertexOrder,
 

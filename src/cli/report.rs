@@ -67,8 +67,8 @@ impl Reporter {
             );
             if plan.n >= LONG_SETUP_N {
                 let rate = match plan.order {
-                    sgtsne::order::VertexOrder::Metis => "about a second",
-                    _ => "about 0.1 s",
+                    sgtsne::order::VertexOrder::Metis => "0.5 to 1 s",
+                    _ => "about 0.05 s",
                 };
                 eprintln!(
                     "building the start, the vertex order ({}) and the block layout ({rate} per million graph entries on two cores; no progress lines until it is done)",
@@ -245,6 +245,7 @@ impl Run<'_> {
             "repulsion": p.repulsion.to_string(),
             "grid_h": p.grid_h,
             "grid_max": p.grid_max,
+            "grid_start": p.grid_start,
             "near_split": p.near_split,
             "order": p.order.to_string(),
             "attraction": p.attraction.to_string(),

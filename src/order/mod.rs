@@ -107,9 +107,10 @@ impl Permutation {
 pub enum VertexOrder {
     /// METIS up to [`crate::defaults::AUTO_METIS_MAX_N`] vertices (when
     /// built with it), RCM above: on kNN and power-law graphs of 0.4–37
-    /// million entries the block attraction ran as fast in RCM order as in
-    /// METIS order, and METIS cost about 0.5 µs an entry on two cores
-    /// (19 s at 250k points, 158 s at 1.3M) against RCM's 0.01 µs.
+    /// million entries the block attraction ran within 7% as fast in RCM
+    /// order as in METIS order (by the fastest of 10 evaluations), and METIS
+    /// cost 0.35–0.5 µs an entry on two cores (19 s on the 250k-point graph)
+    /// against RCM's 0.005–0.01 µs.
     #[default]
     Auto,
     /// METIS nested dissection (needs the `metis` feature, on by default).
@@ -165,6 +166,7 @@ impl VertexOrder {
 /// Computes the ordering of the symmetric pattern of `g`.
 pub fn compute(g: &StochasticGraph, how: VertexOrder) -> Result<Permutation> {
     match how.resolve(g.n()) {
+        // `resolve` never returns Auto; the arm only completes the match.
         VertexOrder::Input | VertexOrder::Auto => Ok(Permutation::identity(g.n())),
         VertexOrder::Rcm => Ok(rcm::rcm(g)),
         #[cfg(feature = "metis")]
