@@ -355,6 +355,36 @@ fn cases() -> Vec<Case> {
             &["numerical failure at iteration", "eta"],
         ),
         c(
+            "decimal commas",
+            Some(("p.csv", b"1,5;2,25\n3,5;4,5\n1,0;2,0\n".to_vec())),
+            &["p.csv"],
+            &["p.csv:1:", "decimal commas"],
+        ),
+        c(
+            "empty field",
+            Some(("p.csv", b"1,2,3\n4,,6\n7,8,9\n".to_vec())),
+            &["p.csv"],
+            &["p.csv:2:", "field 2 is empty"],
+        ),
+        c(
+            "trailing comma",
+            Some(("p.csv", b"1,2,3,\n4,5,6,\n7,8,9,\n".to_vec())),
+            &["p.csv"],
+            &["p.csv:1:", "trailing"],
+        ),
+        c(
+            "symmetric file with both triangles",
+            Some((
+                "s.mtx",
+                mtx("%%MatrixMarket matrix coordinate real symmetric\n5 5 20\n\
+                     2 1 1\n1 2 1\n3 2 1\n2 3 1\n4 3 1\n3 4 1\n5 4 1\n4 5 1\n\
+                     3 1 1\n1 3 1\n4 1 1\n1 4 1\n5 1 1\n1 5 1\n4 2 1\n2 4 1\n\
+                     5 2 1\n2 5 1\n5 3 1\n3 5 1\n"),
+            )),
+            &["s.mtx"],
+            &["s.mtx:4:", "(1, 2) lies above the diagonal", "line 3"],
+        ),
+        c(
             "perplexity on a graph",
             Some(("g.mtx", mtx(GOOD))),
             &["g.mtx", "--perplexity", "10"],

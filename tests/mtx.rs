@@ -78,6 +78,49 @@ fn symmetric_files_are_expanded() {
 }
 
 #[test]
+fn symmetric_files_hold_one_triangle_either_one() {
+    let d = tempfile::tempdir().unwrap();
+    let lower =
+        "%%MatrixMarket matrix coordinate real symmetric\n3 3 3\n2 1 0.5\n3 1 0.25\n2 2 9\n";
+    let upper =
+        "%%MatrixMarket matrix coordinate real symmetric\n3 3 3\n1 2 0.5\n2 2 9\n1 3 0.25\n";
+    let want = triplets(&read_matrix_market(&write(d.path(), "l.mtx", lower)).unwrap());
+    let got = triplets(&read_matrix_market(&write(d.path(), "u.mtx", upper)).unwrap());
+    assert_eq!(got, want);
+    // Both triangles: named at the first entry on the other side, even
+    // where the count is more than one triangle can hold.
+    let both =
+        "%%MatrixMarket matrix coordinate real symmetric\n2 2 4\n% c\n2 1 1\n1 1 1\n1 2 1\n2 2 1\n";
+    let e = read_matrix_market(&write(d.path(), "b.mtx", both))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("b.mtx:6:") && e.contains("(1, 2) lies above") && e.contains("line 4"),
+        "{e}"
+    );
+}
+
+#[test]
+fn line_ends_and_latin1_comments() {
+    let d = tempfile::tempdir().unwrap();
+    let unix = "%%MatrixMarket matrix coordinate real general\n% x\n3 3 2\n1 2 0.5\n3 1 2\n";
+    let want = triplets(&read_matrix_market(&write(d.path(), "n.mtx", unix)).unwrap());
+    for (name, text) in [
+        ("crlf.mtx", unix.replace('\n', "\r\n")),
+        ("cr.mtx", unix.replace('\n', "\r")),
+    ] {
+        let got = read_matrix_market(&write(d.path(), name, &text)).unwrap();
+        assert_eq!(triplets(&got), want, "{name}");
+    }
+    let mut latin = unix.as_bytes().to_vec();
+    latin.splice(47..48, *b"\xE9");
+    assert_eq!(latin[46], b'%');
+    let p = d.path().join("latin.mtx");
+    std::fs::write(&p, &latin).unwrap();
+    assert_eq!(triplets(&read_matrix_market(&p).unwrap()), want);
+}
+
+#[test]
 fn header_is_case_insensitive_and_gzip_is_detected() {
     let d = tempfile::tempdir().unwrap();
     let text = "%%MatrixMarket MATRIX Coordinate REAL General\n2 2 1\n1 2 1.5\n";

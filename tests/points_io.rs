@@ -160,6 +160,56 @@ fn text_points_csv_tsv_whitespace() {
 }
 
 #[test]
+fn text_points_one_separator_no_empty_fields() {
+    let dir = tempfile::tempdir().unwrap();
+    let want = read_text(&write(dir.path(), "w.txt", b"1 2.5 3\n4 5 6\n")).unwrap();
+    // Spaces around separators, a BOM, a Latin-1 comment, CR-only and
+    // CRLF line ends, a header: all the same two points.
+    for (name, bytes) in [
+        ("sp.csv", &b"1 , 2.5,3\n4,5 ,6\n"[..]),
+        ("semi.csv", b"1;2.5;3\n4;5;6\n"),
+        ("tab.tsv", b"1\t2.5 \t3\n4\t5\t6\n"),
+        ("bom.csv", b"\xEF\xBB\xBF1,2.5,3\n4,5,6\n"),
+        ("bomh.csv", b"\xEF\xBB\xBFx,y,z\n1,2.5,3\n4,5,6\n"),
+        ("latin1.txt", b"# caf\xE9 au lait\n1 2.5 3\n4 5 6\n"),
+        ("cr.txt", b"1 2.5 3\r4 5 6\r"),
+        ("crlf.txt", b"# x\r\n1 2.5 3\r\n\r\n4 5 6\r\n"),
+    ] {
+        let got = read_text(&write(dir.path(), name, bytes));
+        assert_eq!(got.as_ref().ok(), Some(&want), "{name}: {got:?}");
+    }
+    for (name, bytes, line, what) in [
+        (
+            "dec.csv",
+            &b"1,5;2,25\n3,5;4,5\n"[..],
+            ":1:",
+            "decimal commas",
+        ),
+        ("dec2.csv", b"1;2\n3,5;4\n", ":2:", "decimal commas"),
+        ("mixed.txt", b"1 2\n3,4\n", ":2:", "one separator"),
+        ("empty.csv", b"1,,3\n4,5,6\n", ":1:", "field 2 is empty"),
+        ("empty2.csv", b"1,2,3\n4,,6\n", ":2:", "field 2 is empty"),
+        ("trail.csv", b"1,2,3,\n4,5,6,\n", ":1:", "trailing ','"),
+        ("tabs.tsv", b"1\t2\t3\n4\t\t6\n", ":2:", "field 2 is empty"),
+        ("binary.txt", b"1 2\n3 \xE9\n", ":2:", "not valid text"),
+    ] {
+        let e = err(read_text(&write(dir.path(), name, bytes)));
+        assert!(
+            e.contains(&format!("{name}{line}")) && e.contains(what),
+            "{name}: {e}"
+        );
+    }
+    // An error quotes a bounded piece of a long field, never the line.
+    let long = format!("1 2\n3 x{}\n", "y".repeat(100_000));
+    let e = err(read_text(&write(dir.path(), "long.txt", long.as_bytes())));
+    assert!(
+        e.contains("long.txt:2:") && e.len() < 300,
+        "{} bytes",
+        e.len()
+    );
+}
+
+#[test]
 fn input_format_by_name_then_content() {
     let dir = tempfile::tempdir().unwrap();
     let f = |name: &str, bytes: &[u8]| InputFormat::detect(&write(dir.path(), name, bytes));

@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use super::lines::Lines;
+use super::lines::{quote, Lines};
 use crate::error::{Error, Result};
 use crate::sparse::Coo;
 
@@ -109,7 +109,10 @@ fn parse_any(
             tok.parse::<u64>().map_err(|_| {
                 err(
                     line_no,
-                    format!("size line: {what} '{tok}' is not a non-negative integer"),
+                    format!(
+                        "size line: {what} '{}' is not a non-negative integer",
+                        quote(tok)
+                    ),
                 )
             })
         };
@@ -152,9 +155,9 @@ fn parse_any(
         ));
     }
     let (n, nc) = (nrows as usize, ncols as usize);
-    if symmetry == Symmetry::General && nnz > nrows * ncols
-        || symmetry == Symmetry::Symmetric && nnz > nrows * (nrows + 1) / 2
-    {
+    // A symmetric file with more entries than one triangle holds is read
+    // on, so the message can name the first entry in the other triangle.
+    if nnz > nrows * ncols {
         return Err(err(
             size_line,
             format!("entry count {nnz} exceeds what a {n} x {nc} matrix can hold"),
@@ -171,6 +174,9 @@ fn parse_any(
         vals: Vec::with_capacity(reserve),
     };
     let mut seen: u64 = 0;
+    // In a symmetric file: the first off-diagonal entry's line and whether
+    // it lies below the diagonal; every other must lie on the same side.
+    let mut triangle: Option<(u64, bool)> = None;
     while let Some((line_no, line)) = lines.next_line()? {
         let t = line.trim();
         if t.is_empty() || t.starts_with('%') {
@@ -195,20 +201,27 @@ fn parse_any(
                     )
                 })?;
                 let v = if field == Field::Integer {
-                    tok.parse::<i64>()
-                        .map_err(|_| err(line_no, format!("value '{tok}' is not an integer")))?
-                        as f64
+                    tok.parse::<i64>().map_err(|_| {
+                        err(line_no, format!("value '{}' is not an integer", quote(tok)))
+                    })? as f64
                 } else {
-                    tok.parse::<f64>()
-                        .map_err(|_| err(line_no, format!("value '{tok}' is not a number")))?
+                    tok.parse::<f64>().map_err(|_| {
+                        err(line_no, format!("value '{}' is not a number", quote(tok)))
+                    })?
                 };
                 if !v.is_finite() {
-                    return Err(err(line_no, format!("value '{tok}' is not finite")));
+                    return Err(err(
+                        line_no,
+                        format!("value '{}' is not finite", quote(tok)),
+                    ));
                 }
                 if v < 0.0 {
                     return Err(err(
                         line_no,
-                        format!("negative value {tok}: edge weights must be non-negative"),
+                        format!(
+                            "negative value {}: edge weights must be non-negative",
+                            quote(tok)
+                        ),
                     ));
                 }
                 v
@@ -222,6 +235,28 @@ fn parse_any(
         coo.cols.push(j);
         coo.vals.push(v);
         if symmetry == Symmetry::Symmetric && i != j {
+            let below = i > j;
+            match triangle {
+                None => triangle = Some((line_no, below)),
+                Some((first, side)) if side != below => {
+                    let (here, there) = if below {
+                        ("below", "above")
+                    } else {
+                        ("above", "below")
+                    };
+                    return Err(err(
+                        line_no,
+                        format!(
+                            "entry ({}, {}) lies {here} the diagonal, but line {first}'s lies \
+                             {there} it: a 'symmetric' file stores one triangle and this one \
+                             seems to hold both; declare it 'general' or keep one triangle",
+                            i + 1,
+                            j + 1
+                        ),
+                    ));
+                }
+                Some(_) => {}
+            }
             coo.rows.push(j);
             coo.cols.push(i);
             coo.vals.push(v);
@@ -242,7 +277,7 @@ fn parse_index(tok: Option<&str>, n: usize, what: &str, line: u64, path: &Path) 
         Error::parse(
             path,
             line,
-            format!("{what} index '{tok}' is not a positive integer"),
+            format!("{what} index '{}' is not a positive integer", quote(tok)),
         )
     })?;
     if v == 0 || v > n as u64 {

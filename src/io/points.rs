@@ -4,7 +4,7 @@
 use std::io::Read;
 use std::path::Path;
 
-use super::lines::Lines;
+use super::lines::{quote, Lines};
 use crate::error::{Error, Result};
 use crate::points::Points;
 
@@ -291,12 +291,85 @@ fn dict_value<'a>(header: &'a str, key: &str) -> Option<&'a str> {
     Some(rest[..end].trim())
 }
 
-/// Reads delimited text: one point per line, numbers separated by
-/// whitespace, commas, semicolons or tabs; every line the same count.
-/// Blank lines and lines starting with '#' are skipped, and so is a first
-/// line with no number in it (a CSV header). Gzip is read transparently.
+/// Reads delimited text: one point per line, every line the same count.
+/// The first data line fixes the file's one separator: a comma if it has
+/// one, else a semicolon, else a tab, else runs of spaces. Spaces around a
+/// comma, semicolon or tab are ignored; an empty field (`1,,3`, a trailing
+/// comma) and a line that mixes separators (`1,5;2,25`, decimal commas) are
+/// errors naming the line. Blank lines and lines starting with '#' are
+/// skipped, and so is a first line with no number in it (a CSV header).
+/// Gzip is read transparently.
 pub fn read_text(path: &Path) -> Result<Points> {
     read_text_from(super::open_maybe_gz(path)?, path)
+}
+
+/// The one separator of a delimited text file.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Sep {
+    Comma,
+    Semicolon,
+    Tab,
+    Space,
+}
+
+impl Sep {
+    fn of(line: &str) -> Sep {
+        if line.contains(',') {
+            Sep::Comma
+        } else if line.contains(';') {
+            Sep::Semicolon
+        } else if line.contains('\t') {
+            Sep::Tab
+        } else {
+            Sep::Space
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Sep::Comma => "','",
+            Sep::Semicolon => "';'",
+            Sep::Tab => "tab",
+            Sep::Space => "spaces",
+        }
+    }
+
+    /// The fields of `line`, or an error message for a separator of another
+    /// kind or an empty field.
+    fn split(self, line: &str) -> std::result::Result<Vec<&str>, String> {
+        let other = match self {
+            Sep::Comma => line.find(';').map(|_| ';'),
+            Sep::Semicolon => line.find(',').map(|_| ','),
+            Sep::Tab | Sep::Space => line.find([',', ';']).map(|p| line.as_bytes()[p] as char),
+        };
+        if let Some(c) = other {
+            let hint = if matches!((self, c), (Sep::Semicolon, ',') | (Sep::Comma, ';')) {
+                " (decimal commas are not read: write 2.5, not 2,5)"
+            } else {
+                ""
+            };
+            return Err(format!(
+                "a '{c}' on a line of a file whose first data line is separated by {}: \
+                 use one separator throughout{hint}",
+                self.name()
+            ));
+        }
+        let fields: Vec<&str> = match self {
+            Sep::Space => return Ok(line.split_whitespace().collect()),
+            Sep::Comma => line.split(',').map(str::trim).collect(),
+            Sep::Semicolon => line.split(';').map(str::trim).collect(),
+            Sep::Tab => line.split('\t').map(str::trim).collect(),
+        };
+        if let Some(k) = fields.iter().position(|f| f.is_empty()) {
+            let at = if k + 1 == fields.len() {
+                format!(" (a trailing {})", self.name())
+            } else {
+                String::new()
+            };
+            return Err(format!("field {} is empty{at}", k + 1));
+        }
+        Ok(fields)
+    }
 }
 
 /// As [`read_text`], from any reader; `path` only names the source in errors.
@@ -309,28 +382,43 @@ pub fn read_text_from<'a>(
     let mut d = 0usize;
     let mut n = 0usize;
     let mut first = true;
+    let mut sep: Option<Sep> = None;
     while let Some((no, line)) = lines.next_line()? {
         let t = line.trim();
         if t.is_empty() || t.starts_with('#') {
             continue;
         }
-        let toks = t
-            .split(|c: char| c.is_whitespace() || c == ',' || c == ';')
-            .filter(|s| !s.is_empty());
         if first {
             first = false;
-            let mut toks2 = toks.clone();
-            if toks2.all(|s| s.parse::<f64>().is_err()) {
+            // A header: no field of it is a number, whatever separates them.
+            if t.split(|c: char| c.is_whitespace() || c == ',' || c == ';')
+                .filter(|s| !s.is_empty())
+                .all(|s| s.parse::<f64>().is_err())
+            {
                 continue;
             }
         }
+        let s = *sep.get_or_insert_with(|| Sep::of(t));
+        if n == 0 && t.contains(',') && t.contains(';') {
+            return Err(Error::parse(
+                path,
+                no,
+                "both ',' and ';' on the first data line: decimal commas are not read \
+                 (write 2.5, not 2,5) and a file uses one separator",
+            ));
+        }
+        let toks = s.split(t).map_err(|m| Error::parse(path, no, m))?;
         let before = vals.len();
         for tok in toks {
             let v: f64 = tok
                 .parse()
-                .map_err(|_| Error::parse(path, no, format!("'{tok}' is not a number")))?;
+                .map_err(|_| Error::parse(path, no, format!("'{}' is not a number", quote(tok))))?;
             if !v.is_finite() {
-                return Err(Error::parse(path, no, format!("'{tok}' is not finite")));
+                return Err(Error::parse(
+                    path,
+                    no,
+                    format!("'{}' is not finite", quote(tok)),
+                ));
             }
             vals.push(v);
         }
