@@ -26,6 +26,10 @@ pub const MOMENTUM: f64 = 0.5;
 pub const FINAL_MOMENTUM: f64 = 0.8;
 /// Floor of the per-coordinate gains.
 pub const MIN_GAIN: f64 = 0.01;
+/// Longest step one vertex may take in one iteration (the update's
+/// Euclidean norm), as FIt-SNE's `max_step_norm`: heavy edges and hubs
+/// otherwise make the default step size oscillate and diverge. 0 = no bound.
+pub const MAX_STEP: f64 = 5.0;
 /// The cost is evaluated at iteration 1, every this many, and the last.
 pub const REPORT_EVERY: usize = 50;
 /// The automatic step size is max(ETA_FLOOR, N / α).

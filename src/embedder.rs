@@ -58,6 +58,10 @@ crate::util::settings! {
         final_momentum: f64,
         /// Floor of the gains, in [0, 1].
         min_gain: f64,
+        /// Longest step a vertex may take in one iteration (norm of its
+        /// update; 0 = unbounded). Bounds the oscillation heavy edges and
+        /// hubs cause under the automatic step size.
+        max_step: f64,
         /// Seed of the random start; the same seed gives the same bits.
         seed: u64,
         /// Repulsion engine (`Auto`: exact up to 1,000 vertices).
@@ -100,6 +104,7 @@ impl Default for Embedder {
             momentum: defaults::MOMENTUM,
             final_momentum: defaults::FINAL_MOMENTUM,
             min_gain: defaults::MIN_GAIN,
+            max_step: defaults::MAX_STEP,
             seed: defaults::SEED,
             repulsion: RepulsionKind::Auto,
             grid_h: None,
@@ -161,6 +166,7 @@ impl Embedder {
             momentum: self.momentum,
             final_momentum: self.final_momentum,
             min_gain: self.min_gain,
+            max_step: self.max_step,
             seed: self.seed,
             repulsion,
             grid_h: self
@@ -252,6 +258,12 @@ impl Embedder {
             return bad(
                 "min_gain",
                 format!("must be in [0, 1], got {}", self.min_gain),
+            );
+        }
+        if !(self.max_step >= 0.0 && self.max_step.is_finite()) {
+            return bad(
+                "max_step",
+                format!("must be 0 (no bound) or positive, got {}", self.max_step),
             );
         }
         if self.report_every == 0 {

@@ -5,6 +5,14 @@ mod cli;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    // Ctrl-C or a kill: remove any half-written output (`.NAME.tmp-PID`)
+    // before going. Nothing else needs undoing: outputs are only ever
+    // renamed into place complete.
+    let _ = ctrlc::set_handler(|| {
+        sgtsne::io::output::remove_temporaries();
+        eprintln!("sgtsne: interrupted (outputs not yet complete were removed)");
+        std::process::exit(130);
+    });
     match cli::run() {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -348,6 +348,7 @@ impl Model {
             "momentum": e.momentum,
             "final_momentum": e.final_momentum,
             "min_gain": e.min_gain,
+            "max_step": e.max_step,
             "seed": e.seed,
             "repulsion": e.repulsion.to_string(),
             "grid_h": e.grid_h,
@@ -649,6 +650,8 @@ impl Fields<'_> {
             .momentum(self.num("momentum")?)
             .final_momentum(self.num("final_momentum")?)
             .min_gain(self.num("min_gain")?)
+            // Models from before the bound ran without it.
+            .max_step(opt_num("max_step")?.unwrap_or(0.0))
             .seed(self.uint("seed")?)
             .repulsion(self.parsed::<RepulsionKind>("repulsion")?)
             .grid_h(grid_h)

@@ -15,6 +15,7 @@ use crate::order::{self, Permutation};
 use crate::plan::Plan;
 use crate::points::Points;
 use crate::repulse::{ExactRepulsion, GridRepulsion, Repulsion, RepulsionKind};
+use crate::util::short_num;
 use crate::util::{fixed_sum_rows_into, CHUNK};
 
 /// Seconds spent in each part of a run.
@@ -32,6 +33,46 @@ pub struct Timings {
 
 /// Largest N whose final KL is computed with the exact O(N²) Z.
 pub const EXACT_KL_MAX_N: usize = 20_000;
+
+/// Evaluations in a row at which a rising cost is reported in [`Progress`].
+pub const RISING_REPORTS: usize = 3;
+/// Smallest relative rise reported (below it, grid round-off on a
+/// converged run).
+pub const RISING_MIN: f64 = 5e-3;
+
+/// Watches the evaluated cost for a sustained rise after the early phase.
+#[derive(Clone, Copy, Debug, Default)]
+struct Trend {
+    /// Exaggeration at the previous evaluation; a change starts afresh.
+    alpha: f64,
+    last: Option<f64>,
+    rises: usize,
+    /// Iteration and cost where the current run of rises began.
+    start: (usize, f64),
+}
+
+impl Trend {
+    fn see(&mut self, iter: usize, alpha: f64, kl: f64) -> Option<(usize, f64)> {
+        if alpha != self.alpha || self.last.is_none() {
+            *self = Trend {
+                alpha,
+                last: Some(kl),
+                rises: 0,
+                start: (iter, kl),
+            };
+            return None;
+        }
+        if kl > self.last.unwrap_or(kl) {
+            self.rises += 1;
+        } else {
+            self.rises = 0;
+            self.start = (iter, kl);
+        }
+        self.last = Some(kl);
+        (self.rises >= RISING_REPORTS && kl - self.start.1 > RISING_MIN * self.start.1.abs())
+            .then_some(self.start)
+    }
+}
 
 /// Coordinates beyond this magnitude mean the optimisation has diverged.
 const EXPLODED: f64 = 1e8;
@@ -51,6 +92,11 @@ pub struct Progress<'a> {
     /// The repulsion grid of this iteration (None for the exact sum); its
     /// spacing exceeds the plan's `grid_h` when the node cap binds.
     pub grid: Option<crate::repulse::GridShape>,
+    /// Set when the cost has risen at [`RISING_REPORTS`] evaluations in a
+    /// row under an unchanged exaggeration after the early phase, by more
+    /// than [`RISING_MIN`] of its value: (the iteration where the rise
+    /// began, the cost there). The optimisation is likely diverging.
+    pub rising: Option<(usize, f64)>,
     dim: usize,
     /// Coordinates after this iteration's step, working order, row-major.
     y: &'a [f64],
@@ -113,6 +159,7 @@ pub(crate) struct Optimizer<const D: usize> {
     /// What the spectral start found, when the run started from it.
     spectral: Option<crate::init::SpectralReport>,
     timings: Timings,
+    trend: Trend,
 }
 
 impl<const D: usize> Optimizer<D> {
@@ -189,6 +236,7 @@ impl<const D: usize> Optimizer<D> {
             upd: vec![[0.0; D]; n],
             gains: vec![[1.0; D]; n],
             partial: Vec::with_capacity(n.div_ceil(CHUNK)),
+            trend: Trend::default(),
             iter: 0,
             kernel,
             spectral,
@@ -262,6 +310,13 @@ impl<const D: usize> Optimizer<D> {
         let mut last_report = Instant::now();
         while self.iter < end {
             let kl = self.step(end)?;
+            let rising = match kl {
+                Some(k) if self.iter >= self.plan.early_iter => {
+                    self.trend
+                        .see(self.iter + 1, self.plan.exaggeration_at(self.iter), k)
+                }
+                _ => None,
+            };
             self.iter += 1;
             let seconds = if kl.is_some() {
                 let s = last_report.elapsed().as_secs_f64();
@@ -276,6 +331,7 @@ impl<const D: usize> Optimizer<D> {
                 kl,
                 seconds,
                 grid: self.repulsion.grid(),
+                rising,
                 dim: D,
                 y: self.y.as_flattened(),
                 perm: &self.perm,
@@ -303,11 +359,7 @@ impl<const D: usize> Optimizer<D> {
 
         let t = Instant::now();
         if !(z.is_finite() && z > 0.0) {
-            return Err(Error::Numerical {
-                iter: iter + 1,
-                msg: format!("normalisation Z = {z} is not a positive finite number; the embedding collapsed or diverged (the step size eta = {eta} may be too large)"),
-                param: Some("eta"),
-            });
+            return Err(self.bad_z(iter, z, eta));
         }
         let report = iter == 0 || (iter + 1).is_multiple_of(p.report_every) || iter + 1 == end;
         let kl = if report {
@@ -324,6 +376,7 @@ impl<const D: usize> Optimizer<D> {
             momentum: if early { p.momentum } else { p.final_momentum },
             eta,
             min_gain: p.min_gain,
+            max_step: p.max_step,
         };
         if !update(
             &mut self.y,
@@ -336,7 +389,8 @@ impl<const D: usize> Optimizer<D> {
             return Err(Error::Numerical {
                 iter: iter + 1,
                 msg: format!(
-                    "the gradient or the embedding became non-finite or exploded (|y| > {EXPLODED:e}); the step size eta = {eta} is likely too large"
+                    "the gradient or the embedding became non-finite or exploded (|y| > {EXPLODED:e}); the step size eta = {} is likely too large",
+                    short_num(eta)
                 ),
                 param: Some("eta"),
             });
@@ -344,6 +398,45 @@ impl<const D: usize> Optimizer<D> {
         recenter(&mut self.y, &mut self.partial);
         self.timings.other += t.elapsed().as_secs_f64();
         Ok(kl)
+    }
+
+    /// The error for a normalisation Z that is not a positive number,
+    /// naming the likelier cause: a grid too coarse for the embedding (its
+    /// estimate of Z can come out negative) or a diverged step.
+    fn bad_z(&self, iter: usize, z: f64, eta: f64) -> Error {
+        let p = &self.plan;
+        let default_h = crate::defaults::grid_h_for(p.dim, p.dof);
+        let (msg, param) = match self.repulsion.grid() {
+            Some(g) if z.is_finite() && (p.grid_h > default_h || g.h > 4.0 * default_h) => (
+                format!(
+                    "the grid's estimate of the normalisation Z is {}, not positive: at spacing \
+                     h = {} the grid is too coarse for this embedding{} (a smaller --grid-h, or \
+                     --repulsion exact for a small graph)",
+                    short_num(z),
+                    short_num(g.h),
+                    if p.grid_h > default_h {
+                        format!(" (the default spacing is {default_h})")
+                    } else {
+                        String::new()
+                    }
+                ),
+                "grid_h",
+            ),
+            _ => (
+                format!(
+                    "normalisation Z = {} is not a positive finite number: the embedding collapsed \
+                     or diverged (the step size eta = {} may be too large, or --max-step too long)",
+                    short_num(z),
+                    short_num(eta)
+                ),
+                "eta",
+            ),
+        };
+        Error::Numerical {
+            iter: iter + 1,
+            msg,
+            param: Some(param),
+        }
     }
 
     /// KL(P‖Q) of the current embedding, with Z exact for N ≤
@@ -375,6 +468,7 @@ struct Step {
     momentum: f64,
     eta: f64,
     min_gain: f64,
+    max_step: f64,
 }
 
 fn sign(x: f64) -> f64 {
@@ -405,6 +499,7 @@ fn update<const D: usize>(
             let mut ok = true;
             for k in 0..yc.len() {
                 let i = c * CHUNK + k;
+                let mut norm2 = 0.0;
                 for d in 0..D {
                     let grad = s.alpha * attr[i][d] - s.inv_z * rep[i][d];
                     let u = uc[k][d];
@@ -419,9 +514,18 @@ fn update<const D: usize>(
                     gc[k][d] = gain;
                     let u = s.momentum * u - s.eta * gain * grad;
                     uc[k][d] = u;
-                    let v = yc[k][d] + u;
+                    norm2 += u * u;
+                    ok &= grad.is_finite();
+                }
+                // The clipped step is also the velocity momentum carries on.
+                if s.max_step > 0.0 && norm2 > s.max_step * s.max_step {
+                    let f = s.max_step / norm2.sqrt();
+                    uc[k].iter_mut().for_each(|u| *u *= f);
+                }
+                for d in 0..D {
+                    let v = yc[k][d] + uc[k][d];
                     yc[k][d] = v;
-                    ok &= grad.is_finite() && v.abs() <= EXPLODED;
+                    ok &= v.abs() <= EXPLODED;
                 }
             }
             ok

@@ -100,6 +100,8 @@ pub struct Plan {
     pub momentum: f64,
     pub final_momentum: f64,
     pub min_gain: f64,
+    /// Bound on each vertex's step norm per iteration (0 = none).
+    pub max_step: f64,
     pub seed: u64,
     /// `Exact` or `Grid`.
     pub repulsion: RepulsionKind,

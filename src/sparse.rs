@@ -70,6 +70,13 @@ impl Csc {
     /// Builds a CSC matrix from triplets: duplicates are summed, explicit
     /// zeros and self-loops dropped (SPEC §1). Indices must be < n.
     pub fn from_coo(coo: &Coo) -> Csc {
+        Csc::from_coo_scaled(coo, 1.0)
+    }
+
+    /// As [`Csc::from_coo`], every value multiplied by `scale` before
+    /// duplicates are summed (a power of two keeps the values exact while
+    /// their sums stay finite).
+    pub fn from_coo_scaled(coo: &Coo, scale: f64) -> Csc {
         let n = coo.n;
         let mut counts = vec![0usize; n + 1];
         for k in 0..coo.vals.len() {
@@ -89,7 +96,7 @@ impl Csc {
             if i != j && v != 0.0 {
                 let p = next[j as usize];
                 rows[p] = i;
-                vals[p] = v;
+                vals[p] = v * scale;
                 next[j as usize] += 1;
             }
         }

@@ -169,3 +169,26 @@ pub fn human_seconds(s: f64) -> String {
         format!("{} h {} min", m / 60, m % 60)
     }
 }
+
+/// A number for a message: plain where that is short, else in exponent
+/// form (`--alpha 1e-300` must not print a 300-digit step size).
+pub fn short_num(v: f64) -> String {
+    if v != 0.0 && v.is_finite() && !(1e-3..1e7).contains(&v.abs()) {
+        let s = format!("{v:.4e}");
+        let (mantissa, exp) = s.split_once('e').unwrap_or((&s, "0"));
+        format!("{}e{exp}", trim_zeros(mantissa))
+    } else if v.is_finite() {
+        trim_zeros(&format!("{v:.4}")).to_string()
+    } else {
+        format!("{v}")
+    }
+}
+
+/// "2.5000" → "2.5", "3.0000" → "3".
+fn trim_zeros(s: &str) -> &str {
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.')
+    } else {
+        s
+    }
+}

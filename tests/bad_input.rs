@@ -351,7 +351,7 @@ fn cases() -> Vec<Case> {
         c(
             "exploding step size",
             Some(("g.mtx", mtx(GOOD))),
-            &["g.mtx", "--eta", "1e300"],
+            &["g.mtx", "--eta", "1e300", "--max-step", "0"],
             &["numerical failure at iteration", "eta"],
         ),
         c(
@@ -383,6 +383,27 @@ fn cases() -> Vec<Case> {
             )),
             &["s.mtx"],
             &["s.mtx:4:", "(1, 2) lies above the diagonal", "line 3"],
+        ),
+        c(
+            "grid too coarse for a tiny graph",
+            Some((
+                "two.mtx",
+                mtx("%%MatrixMarket matrix coordinate real general\n2 2 2\n1 2 1\n2 1 1\n"),
+            )),
+            &["two.mtx", "--repulsion", "grid", "--grid-h", "10"],
+            &["too coarse", "--grid-h", "the default spacing is 0.7"],
+        ),
+        c(
+            "tiny exaggeration, unbounded step",
+            Some(("g.mtx", mtx(GOOD))),
+            &["g.mtx", "--alpha", "1e-300", "--max-step", "0"],
+            &["eta = 4e300 is likely too large"],
+        ),
+        c(
+            "negative step bound",
+            Some(("g.mtx", mtx(GOOD))),
+            &["g.mtx", "--max-step", "-1"],
+            &["--max-step", "-1"],
         ),
         c(
             "perplexity on a graph",

@@ -659,3 +659,42 @@ fn the_cap_note_says_how_close_pairs_are_summed() {
         assert_eq!(r["grid"]["near_split"], near);
     }
 }
+
+/// Weights at the ends of the f64 range (a subnormal entry, duplicates
+/// whose sum overflows, 1e300 beside 1e-300 under λ = 10) embed like
+/// ordinary ones: exit 0 and finite rows.
+#[test]
+fn extreme_weights_embed() {
+    let dir = tempfile::tempdir().unwrap();
+    let ring = "2 1 1\n2 3 1\n3 2 1\n3 4 1\n4 3 1\n4 1 1\n";
+    for (name, extra, lambda) in [
+        ("tiny.mtx", "1 2 1e-310\n1 4 1\n", "1"),
+        ("dup.mtx", "1 2 1.5e308\n1 2 1.5e308\n1 4 1\n", "1"),
+        ("wide.mtx", "1 2 1e300\n1 4 1e-300\n", "10"),
+    ] {
+        let k = ring.lines().count() + extra.lines().count();
+        let text = format!("%%MatrixMarket matrix coordinate real general\n4 4 {k}\n{ring}{extra}");
+        std::fs::write(dir.path().join(name), text).unwrap();
+        let out = common::run(
+            &[
+                name,
+                "--lambda",
+                lambda,
+                "--max-iter",
+                "100",
+                "-q",
+                "-o",
+                "y.txt",
+            ],
+            dir.path(),
+        );
+        assert!(
+            out.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let y = common::read_embedding(&dir.path().join("y.txt"));
+        assert_eq!(y.len(), 4);
+        assert!(y.iter().flatten().all(|v| v.is_finite()), "{name}");
+    }
+}

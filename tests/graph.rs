@@ -140,3 +140,61 @@ fn checked_constructor_rejects_invalid_arrays() {
     assert!(StochasticGraph::try_from_csr(2, vec![0, 2, 2], vec![1, 1], vec![0.5, 0.5]).is_err());
     assert!(StochasticGraph::try_from_csr(2, vec![0, 1, 2], vec![1, 0], vec![1.0, 0.0]).is_err());
 }
+
+/// Weights at the ends of the f64 range give the P of ordinary weights in
+/// the same proportions: subnormal entries, sums past the overflow
+/// threshold (duplicates), and 1e300 beside 1e-300 under λ-rescaling.
+#[test]
+fn extreme_weights_give_the_p_of_ordinary_ones() {
+    let mut rng = Rng::new(11);
+    let n = 12;
+    let mut base = Coo {
+        n,
+        rows: vec![],
+        cols: vec![],
+        vals: vec![],
+    };
+    for j in 0..n {
+        for t in 1..4 {
+            base.rows.push(((j + t * 5) % n) as u32);
+            base.cols.push(j as u32);
+            base.vals.push(0.5 + rng.uniform());
+        }
+    }
+    let scaled = |f: &dyn Fn(usize, f64) -> f64| Coo {
+        vals: (0..base.vals.len()).map(|k| f(k, base.vals[k])).collect(),
+        ..base.clone()
+    };
+    // Column 0 (entries 0..3) scaled into the subnormal range; column 1
+    // (entries 3..6) to just below the overflow threshold; every entry
+    // of column 2 stored as two halves of a value near f64::MAX.
+    let tiny = scaled(&|k, v| if k < 3 { v * 1e-310 } else { v });
+    let huge = scaled(&|k, v| if (3..6).contains(&k) { v * 1e308 } else { v });
+    let mut dup = scaled(&|k, v| if (6..9).contains(&k) { v * 1e308 } else { v });
+    for k in 6..9 {
+        dup.rows.push(base.rows[k]);
+        dup.cols.push(base.cols[k]);
+        dup.vals.push(base.vals[k] * 1e308);
+    }
+    for lambda in [1.0, 10.0] {
+        let (want, _) = StochasticGraph::from_coo(&base, lambda).unwrap();
+        for (name, coo) in [("tiny", &tiny), ("huge", &huge), ("dup", &dup)] {
+            let (got, _) = StochasticGraph::from_coo(coo, lambda).unwrap();
+            assert_eq!(got.colidx(), want.colidx(), "{name}");
+            for (a, b) in got.vals().iter().zip(want.vals()) {
+                assert!((a - b).abs() <= 1e-9 * b, "{name} λ={lambda}: {a} vs {b}");
+            }
+        }
+    }
+    // A column holding 1e300 and 1e-300: finite, symmetric, ΣP = 1.
+    let wide = scaled(&|k, v| match k {
+        0 => 1e300,
+        1 => 1e-300,
+        _ => v,
+    });
+    for lambda in [1.0, 10.0] {
+        let (g, _) = StochasticGraph::from_coo(&wide, lambda).unwrap();
+        assert!(g.vals().iter().all(|v| v.is_finite() && *v >= 0.0));
+        assert!((g.vals().iter().sum::<f64>() - 1.0).abs() < 1e-12);
+    }
+}

@@ -240,3 +240,97 @@ fn a_gz_output_is_compressed() {
         assert_eq!(text, std::fs::read(p.join(plain)).unwrap(), "{packed}");
     }
 }
+
+fn names(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+/// Outputs go in all together or not at all: a failure while filling the
+/// second leaves neither, and no temporary.
+#[test]
+fn outputs_are_all_or_none() {
+    use sgtsne::io::output::Outputs;
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a.txt"), dir.path().join("b.png"));
+    let mut o = Outputs::new();
+    o.add(&a, |w| w.write_all(b"first")).unwrap();
+    let e = o
+        .add(&b, |w| {
+            w.write_all(b"half")?;
+            Err(std::io::Error::other("disk full"))
+        })
+        .unwrap_err();
+    assert!(e.to_string().contains("b.png"), "{e}");
+    drop(o);
+    assert_eq!(names(dir.path()), Vec::<String>::new());
+
+    let mut o = Outputs::new();
+    o.add(&a, |w| w.write_all(b"first")).unwrap();
+    o.add(&b, |w| w.write_all(b"second")).unwrap();
+    assert!(
+        !a.exists() && !b.exists(),
+        "nothing in place before the commit"
+    );
+    o.commit().unwrap();
+    assert_eq!(names(dir.path()), vec!["a.txt", "b.png"]);
+    assert_eq!(std::fs::read(&b).unwrap(), b"second");
+}
+
+/// What the binary's signal handler calls removes a temporary still being
+/// written.
+#[test]
+fn an_interrupted_write_leaves_no_temporary() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("y.txt");
+    let r = sgtsne::io::output::write_atomic(&out, |w| {
+        w.write_all(b"1 2\n")?;
+        w.flush()?;
+        assert_eq!(names(dir.path()).len(), 1, "the temporary exists");
+        sgtsne::io::output::remove_temporaries();
+        Ok(())
+    });
+    // The rename then finds no temporary: an error, and nothing left.
+    assert!(r.is_err());
+    assert_eq!(names(dir.path()), Vec::<String>::new());
+}
+
+/// A kill mid-run: exit 130, a message, and no output or temporary.
+#[test]
+fn a_terminated_run_leaves_nothing() {
+    let dir = setup();
+    let child = Command::new(common::bin())
+        .args([
+            "g.mtx.gz",
+            "--max-iter",
+            "1000000",
+            "-o",
+            "out.txt",
+            "--plot",
+            "p.png",
+        ])
+        .current_dir(dir.path())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let before = names(dir.path());
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    terminate(child.id());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
+    assert!(stderr(&out).contains("interrupted"), "{}", stderr(&out));
+    assert_eq!(names(dir.path()), before);
+}
+
+/// SIGTERM through the `kill` command (no libc binding in the tests).
+fn terminate(pid: u32) {
+    let s = Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(s.success());
+}

@@ -295,6 +295,10 @@ class TSNE(_Base):
         iteration, much less accurate.
     momentum, final_momentum : float, default=0.5, 0.8
         Momentum during and after early exaggeration.
+    max_step : float, default=5.0
+        Longest step a point may take in one iteration (the norm of its
+        update, as FIt-SNE's ``max_step_norm``); keeps graphs with a few
+        heavy edges or a hub from oscillating apart. 0 means no bound.
     order : {"auto", "metis", "rcm", "none"}, default="auto"
         Vertex ordering of the sparse attraction (speed only): "auto" is
         METIS up to 50,000 vertices and RCM above.
@@ -349,6 +353,7 @@ class TSNE(_Base):
         momentum: float = _D["momentum"],
         final_momentum: float = _D["final_momentum"],
         order: str = "auto",
+        max_step: float = _D["max_step"],
     ) -> None:
         self.n_components = n_components
         self.perplexity = perplexity
@@ -375,6 +380,7 @@ class TSNE(_Base):
         self.momentum = momentum
         self.final_momentum = final_momentum
         self.order = order
+        self.max_step = max_step
 
     # scikit-learn takes attributes ending in "_" for fitted state; lambda_
     # is a parameter (the command line's name), so say what fitted means.
@@ -415,6 +421,7 @@ class TSNE(_Base):
             "momentum": self.momentum,
             "final_momentum": self.final_momentum,
             "order": self.order,
+            "max_step": self.max_step,
         }
 
     def _init(self, n: int) -> Optional[np.ndarray]:
@@ -640,6 +647,7 @@ class TSNE(_Base):
             near_split=p.get("near_split", _D["near_split"]),
             momentum=p["momentum"],
             final_momentum=p["final_momentum"],
+            max_step=p.get("max_step", 0.0),
             lambda_=p.get("lambda", _D["lambda"]),
         )
         est.set_params(**params)

@@ -255,6 +255,7 @@ fn embedder(p: &Bound<'_, PyDict>) -> PyResult<Embedder> {
         momentum,
         final_momentum,
         min_gain,
+        max_step,
         report_every,
         exaggeration,
         dof
@@ -586,6 +587,7 @@ impl PyModel {
         d.set_item("eta", p.eta)?;
         d.set_item("momentum", p.momentum)?;
         d.set_item("final_momentum", p.final_momentum)?;
+        d.set_item("max_step", p.max_step)?;
         d.set_item("seed", p.seed)?;
         d.set_item("grid_h", p.grid_h)?;
         d.set_item("grid_max", p.grid_max)?;
@@ -683,6 +685,7 @@ fn defaults_dict(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
     d.set_item("seed", defaults::SEED)?;
     d.set_item("momentum", defaults::MOMENTUM)?;
     d.set_item("final_momentum", defaults::FINAL_MOMENTUM)?;
+    d.set_item("max_step", defaults::MAX_STEP)?;
     d.set_item("report_every", defaults::REPORT_EVERY)?;
     d.set_item("perplexity", defaults::PERPLEXITY)?;
     d.set_item("pca", defaults::PCA)?;

@@ -118,6 +118,12 @@ pub struct Args {
     #[arg(long, default_value_t = Eta::Auto, allow_negative_numbers = true)]
     pub eta: Eta,
 
+    /// Longest step a vertex may take in one iteration (the norm of its
+    /// update, as FIt-SNE's max_step_norm); keeps graphs with a few heavy
+    /// edges or a hub from oscillating apart. 0 = no bound
+    #[arg(long, default_value_t = defaults::MAX_STEP, value_name = "LEN", allow_negative_numbers = true)]
+    pub max_step: f64,
+
     /// Seed of the start and of the approximate kNN search (runs with the
     /// same seed reproduce exactly)
     #[arg(long, default_value_t = defaults::SEED)]
@@ -458,6 +464,7 @@ impl Args {
                 InitArg::File(_) => Init::Auto,
             })
             .eta(self.eta)
+            .max_step(self.max_step)
             .seed(self.seed)
             .repulsion(self.repulsion)
             .grid_h(self.grid_h)

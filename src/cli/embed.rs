@@ -104,7 +104,8 @@ pub fn run(args: &Args, point_flag: Option<&str>) -> Result<()> {
     reporter.finish();
     status?;
     let result = session.result()?;
-    write_outputs(args, &result, labels.as_ref())?;
+    // Every output is filled before any is put in place: all or none.
+    let mut outputs = stage_outputs(args, &result, labels.as_ref())?;
     let quality_needed = !args.quiet || args.report.is_some();
     let accuracy = match (&labels, quality_needed) {
         (Some(l), true) => Some(sgtsne::quality::knn_label_accuracy(&result.coords, l)?),
@@ -141,11 +142,14 @@ pub fn run(args: &Args, point_flag: Option<&str>) -> Result<()> {
             recall,
             phases: &phases,
         };
-        output::write_atomic(path, |w| w.write_all(r.json().as_bytes()))?;
+        outputs.add(path, |w| w.write_all(r.json().as_bytes()))?;
     }
     if let (Some(path), Some(source)) = (&args.save, &source) {
-        Model::with_result(&embedder, &graph, &session, &result, source.clone())?.save(path)?;
+        let bytes =
+            Model::with_result(&embedder, &graph, &session, &result, source.clone())?.to_bytes()?;
+        outputs.add(path, |w| w.write_all(&bytes))?;
     }
+    outputs.commit()?;
     if !args.quiet {
         if let Some(acc) = accuracy {
             eprintln!("10-NN label accuracy of the embedding: {acc:.4}");
@@ -223,11 +227,16 @@ fn read_init(args: &Args, plan: &Plan) -> Result<Option<Points>> {
     Ok(Some(rows))
 }
 
-fn write_outputs(args: &Args, result: &Embedding, labels: Option<&Labels>) -> Result<()> {
+fn stage_outputs(
+    args: &Args,
+    result: &Embedding,
+    labels: Option<&Labels>,
+) -> Result<output::Outputs> {
     let format = args
         .format
         .unwrap_or_else(|| Format::from_path(&args.output));
-    output::write_embedding(&args.output, &result.coords, format)?;
+    let mut outputs = output::Outputs::new();
+    output::add_embedding(&mut outputs, &args.output, &result.coords, format)?;
     let title = format!(
         "{} ({} points, {}D)",
         args.input
@@ -239,13 +248,13 @@ fn write_outputs(args: &Args, result: &Embedding, labels: Option<&Labels>) -> Re
     );
     if let Some(p) = &args.plot {
         let png = sgtsne::plot::render_png(&result.coords, labels, &title)?;
-        output::write_atomic(p, |w| w.write_all(&png))?;
+        outputs.add(p, |w| w.write_all(&png))?;
     }
     if let Some(p) = &args.html {
         let page = sgtsne::plot::render_html(&result.coords, labels, &title)?;
-        output::write_atomic(p, |w| w.write_all(page.as_bytes()))?;
+        outputs.add(p, |w| w.write_all(page.as_bytes()))?;
     }
-    Ok(())
+    Ok(outputs)
 }
 
 /// The last line, which scripts may parse.

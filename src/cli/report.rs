@@ -4,6 +4,7 @@
 use std::io::{IsTerminal, Write};
 use std::ops::ControlFlow;
 
+use sgtsne::util::short_num;
 use sgtsne::{Plan, Progress};
 
 /// Above this many vertices the session's setup (ordering, layout) takes
@@ -18,6 +19,8 @@ pub struct Reporter {
     capped: std::cell::Cell<bool>,
     /// Whether the note that the near/far split was set aside has been shown.
     crowded: std::cell::Cell<bool>,
+    /// Whether the rising-cost warning has been shown.
+    rising: std::cell::Cell<bool>,
     /// Whether the plan splits the kernel where the grid is capped.
     near_split: bool,
     dim: usize,
@@ -42,6 +45,7 @@ impl Reporter {
             bar,
             capped: std::cell::Cell::new(false),
             crowded: std::cell::Cell::new(false),
+            rising: std::cell::Cell::new(false),
             near_split: plan.near_split,
             dim: plan.dim,
         }
@@ -136,6 +140,14 @@ impl Reporter {
                 p.iter, g.h
             ));
         }
+        if let (Some((from, kl0)), Some(kl)) = (p.rising, p.kl) {
+            if !self.rising.get() {
+                self.rising.set(true);
+                self.say(&format!(
+                    "warning: the KL has risen since iteration {from} ({kl0:.4} -> {kl:.4}): the optimisation may be diverging; try a smaller --eta or --max-step"
+                ));
+            }
+        }
         if let Some(b) = &self.bar {
             if let Some(kl) = p.kl {
                 b.set_message(format!("{kl:.4}"));
@@ -179,17 +191,9 @@ pub fn schedule(plan: &Plan) -> String {
         } else {
             out.push_str("exaggeration ");
         }
-        out.push_str(&format!("{e} (eta {})", fmt_num(*eta)));
+        out.push_str(&format!("{} (eta {})", short_num(*e), short_num(*eta)));
     }
     out
-}
-
-fn fmt_num(v: f64) -> String {
-    if v.fract() == 0.0 && v.abs() < 1e15 {
-        format!("{}", v as i64)
-    } else {
-        format!("{v:.4}")
-    }
 }
 
 /// Everything `--report` writes.
@@ -239,6 +243,7 @@ impl Run<'_> {
             "momentum": p.momentum,
             "final_momentum": p.final_momentum,
             "min_gain": p.min_gain,
+            "max_step": p.max_step,
             "seed": p.seed,
             "init": self.start,
             "lambda": a.lambda,

@@ -7,14 +7,16 @@ use super::{split_columns_mut, Csc};
 /// Tolerance on |Σ p^σ − λ|.
 pub const LAMBDA_TOL: f64 = 1e-5;
 
-/// Finds σ with Σ_i p_i^σ = λ for one column of probabilities (all > 0).
+/// Finds σ with Σ_i p_i^σ = λ for one column of probabilities. Zero
+/// entries (weights that underflowed beside far larger ones) stay zero for
+/// every σ and are left out.
 ///
 /// Returns `None` when no σ exists: a single entry (or only entries equal to
 /// 1), which the caller leaves unchanged. σ may be negative (λ above the
 /// entry count). Bracketing by doubling, then safeguarded Newton steps.
 pub fn solve_sigma(p: &[f64], lambda: f64) -> Option<f64> {
     // f(σ) = Σ exp(−σ d_i) − λ with d_i = −ln p_i ≥ 0: decreasing and convex.
-    let d: Vec<f64> = p.iter().map(|&x| -x.ln()).collect();
+    let d: Vec<f64> = p.iter().filter(|&&x| x > 0.0).map(|&x| -x.ln()).collect();
     if d.iter().all(|&x| x <= 0.0) {
         return None;
     }
@@ -107,7 +109,16 @@ pub fn lambda_rescale(m: &mut Csc, lambda: f64) -> usize {
                 None => 1,
                 Some(s) => {
                     // Normalise in log space so extreme σ cannot overflow.
-                    let logs: Vec<f64> = v.iter().map(|&x| s * x.ln()).collect();
+                    let logs: Vec<f64> = v
+                        .iter()
+                        .map(|&x| {
+                            if x > 0.0 {
+                                s * x.ln()
+                            } else {
+                                f64::NEG_INFINITY
+                            }
+                        })
+                        .collect();
                     let mx = logs.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
                     let tot: f64 = logs.iter().map(|&l| (l - mx).exp()).sum();
                     for (x, l) in v.iter_mut().zip(&logs) {

@@ -24,7 +24,9 @@ pub struct NormalizeStats {
 }
 
 /// Divides every column with a positive sum by its sum, so columns hold
-/// conditional probabilities p(i|j) (SPEC §1).
+/// conditional probabilities p(i|j) (SPEC §1). The column is first divided
+/// by its largest entry, so neither a sum near the overflow threshold nor a
+/// subnormal sum (whose reciprocal is infinite) can spoil it.
 pub fn normalize_columns(m: &mut Csc) -> NormalizeStats {
     let colptr = &m.colptr;
     let stats: Vec<(bool, bool)> = split_columns_mut(colptr, &mut m.vals)
@@ -33,10 +35,11 @@ pub fn normalize_columns(m: &mut Csc) -> NormalizeStats {
             if v.is_empty() {
                 return (false, true);
             }
-            let s: f64 = v.iter().sum();
-            let already = (s - 1.0).abs() <= 1e-12;
-            if s > 0.0 {
-                let inv = 1.0 / s;
+            let already = (v.iter().sum::<f64>() - 1.0).abs() <= 1e-12;
+            let mx = v.iter().copied().fold(0.0, f64::max);
+            if mx > 0.0 {
+                v.iter_mut().for_each(|x| *x /= mx);
+                let inv = 1.0 / v.iter().sum::<f64>();
                 v.iter_mut().for_each(|x| *x *= inv);
             }
             (already, false)

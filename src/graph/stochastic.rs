@@ -63,11 +63,26 @@ impl StochasticGraph {
             return Err(Error::Input("the graph has no vertices".into()));
         }
         crate::sparse::check_entries(&c.rows, &c.cols, &c.vals, n, n)?;
-        let mut m = Csc::from_coo(c);
+        // Duplicates are summed: scale by a power of two so that no sum can
+        // overflow, whatever the weights (normalisation removes the scale).
+        let mx = c.vals.iter().copied().fold(0.0, f64::max);
+        let room = (f64::MAX / 4.0).log2() - (c.vals.len().max(1) as f64).log2();
+        let scale = if mx > 0.0 && mx.log2() > room {
+            (room - mx.log2()).floor().exp2()
+        } else {
+            1.0
+        };
+        let mut m = Csc::from_coo_scaled(c, scale);
         drop(coo);
         let stats = normalize_columns(&mut m);
         let lambda_skipped = lambda_rescale(&mut m, lambda);
         let p = symmetrize(&m);
+        if let Some(v) = p.vals.iter().find(|v| !v.is_finite()) {
+            // Unreachable for finite non-negative input; a message, not a panic later.
+            return Err(Error::Input(format!(
+                "graph preparation produced a non-finite weight ({v}); please report this input"
+            )));
+        }
         let isolated = (0..p.n).filter(|&j| p.colptr[j] == p.colptr[j + 1]).count();
         let report = PrepareReport {
             vertices: n,

@@ -130,6 +130,32 @@ fn write_raw<W: Write + ?Sized>(w: &mut W, vals: &[f64]) -> std::io::Result<()> 
     Ok(())
 }
 
+/// Temporary files being written: what [`remove_temporaries`] removes when
+/// the binary is interrupted, so a signal leaves no `.NAME.tmp-PID` behind.
+static TEMPORARIES: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
+
+fn track(p: &Path) {
+    if let Ok(mut t) = TEMPORARIES.lock() {
+        t.push(p.to_path_buf());
+    }
+}
+
+fn untrack(p: &Path) {
+    if let Ok(mut t) = TEMPORARIES.lock() {
+        t.retain(|q| q != p);
+    }
+}
+
+/// Removes every temporary output file still being written (for a signal
+/// handler: the process is about to exit).
+pub fn remove_temporaries() {
+    if let Ok(mut t) = TEMPORARIES.lock() {
+        for p in t.drain(..) {
+            let _ = std::fs::remove_file(p);
+        }
+    }
+}
+
 /// Writes `path` atomically: the bytes go to a temporary file in the same
 /// directory, which is renamed over `path` only when complete. `-` means stdout.
 pub fn write_atomic(
@@ -157,21 +183,100 @@ pub fn write_atomic(
         return result.map_err(|e| Error::io(path, e));
     }
     // A symlink keeps pointing where it did: its target is replaced.
+    let (tmp, target) = write_temporary(path, fill)?;
+    let renamed = std::fs::rename(&tmp, &target);
+    if renamed.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    untrack(&tmp);
+    renamed.map_err(|e| Error::io(path, e))
+}
+
+/// Fills a tracked temporary file beside `path`'s target (a symlink's
+/// target is the file replaced); returns (temporary, target). On error the
+/// temporary is gone.
+fn write_temporary(
+    path: &Path,
+    fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<(PathBuf, PathBuf)> {
     let target = link_target(path);
     let tmp = temp_path(&target);
+    track(&tmp);
     let result = (|| -> std::io::Result<()> {
         let f = File::create(&tmp)?;
         let mut bw = BufWriter::with_capacity(1 << 16, f);
         fill(&mut bw)?;
         let f = bw.into_inner().map_err(|e| e.into_error())?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, &target)
+        f.sync_all()
     })();
     if let Err(e) = result {
         let _ = std::fs::remove_file(&tmp);
+        untrack(&tmp);
         return Err(Error::io(path, e));
     }
-    Ok(())
+    Ok((tmp, target))
+}
+
+/// Several outputs written all or none: each is filled completely (regular
+/// files as temporaries beside their targets; standard output, devices
+/// and FIFOs in memory) before [`Outputs::commit`] renames the temporaries
+/// into place and writes the rest through. Dropped without a commit (an
+/// error while filling), it removes its temporaries and writes nothing.
+#[derive(Default)]
+pub struct Outputs {
+    staged: Vec<(PathBuf, PathBuf, PathBuf)>,
+    direct: Vec<(PathBuf, Vec<u8>)>,
+}
+
+impl Outputs {
+    pub fn new() -> Outputs {
+        Outputs::default()
+    }
+
+    /// Fills the output for `path` (`-` = standard output), to be put in
+    /// place by [`Outputs::commit`].
+    pub fn add(
+        &mut self,
+        path: &Path,
+        fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+    ) -> Result<()> {
+        let through = path == Path::new("-") || std::fs::metadata(path).is_ok_and(|m| !m.is_file());
+        if through {
+            let mut bytes = Vec::new();
+            fill(&mut bytes).map_err(|e| Error::io(path, e))?;
+            self.direct.push((path.to_path_buf(), bytes));
+        } else {
+            let (tmp, target) = write_temporary(path, fill)?;
+            self.staged.push((tmp, target, path.to_path_buf()));
+        }
+        Ok(())
+    }
+
+    /// Puts every output in place: the renames first (they cannot run out
+    /// of space), then what is written through.
+    pub fn commit(mut self) -> Result<()> {
+        for (tmp, target, path) in std::mem::take(&mut self.staged) {
+            let renamed = std::fs::rename(&tmp, &target);
+            untrack(&tmp);
+            if let Err(e) = renamed {
+                let _ = std::fs::remove_file(&tmp);
+                return Err(Error::io(&path, e));
+            }
+        }
+        for (path, bytes) in std::mem::take(&mut self.direct) {
+            write_atomic(&path, |w| w.write_all(&bytes))?;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Outputs {
+    fn drop(&mut self) {
+        for (tmp, _, _) in self.staged.drain(..) {
+            let _ = std::fs::remove_file(&tmp);
+            untrack(&tmp);
+        }
+    }
 }
 
 /// The file a path's symlinks lead to (the path itself when it is not a
@@ -283,14 +388,26 @@ fn is_gz(p: &Path) -> bool {
 /// Writes an embedding (original vertex order) to `path` in `format`,
 /// gzip-compressed when the name ends in `.gz`.
 pub fn write_embedding(path: &Path, coords: &Points, format: Format) -> Result<()> {
+    let mut o = Outputs::new();
+    add_embedding(&mut o, path, coords, format)?;
+    o.commit()
+}
+
+/// Stages an embedding for `outputs`, as [`write_embedding`] writes it.
+pub fn add_embedding(
+    outputs: &mut Outputs,
+    path: &Path,
+    coords: &Points,
+    format: Format,
+) -> Result<()> {
     if is_gz(path) {
-        return write_atomic(path, |w| {
+        return outputs.add(path, |w| {
             let mut gz = flate2::write::GzEncoder::new(w, flate2::Compression::default());
             write_rows(&mut gz, coords, format)?;
             gz.finish().map(|_| ())
         });
     }
-    write_atomic(path, |w| write_rows(w, coords, format))
+    outputs.add(path, |w| write_rows(w, coords, format))
 }
 
 /// Checks up front that the output's directory exists and is writable, so a
