@@ -256,7 +256,7 @@ fn library_errors_are_reported_with_flag_names() {
             &["missing.mtx", "--lambda", "0"],
             "invalid --lambda: must be a positive",
         ),
-        (&[gs, "--eta", "1e300"], "(see --eta)"),
+        (&[gs, "--eta", "1e300", "--max-step", "0"], "(see --eta)"),
     ];
     for (args, needle) in cases {
         let out = d.path().join("out.txt");
