@@ -72,6 +72,7 @@ fn divergence_is_detected() {
     let e = Embedder::new(2)
         .seed(SEED)
         .eta(Eta::Fixed(1e15))
+        .max_step(0.0)
         .max_iter(200);
     match e.embed(&g) {
         Err(sgtsne::Error::Numerical { iter, msg, .. }) => {
