@@ -98,6 +98,8 @@ fn fill<'r>(inner: &'r mut Box<dyn BufRead + '_>, path: &Path, lineno: u64) -> R
             Err(e) => return Err(Error::parse(path, lineno + 1, format!("read error: {e}"))),
         }
     }
+    // A second call hands out the buffered bytes: the borrow checker
+    // cannot return the first call's borrow from inside the loop.
     Ok(inner.fill_buf().unwrap_or(&[]))
 }
 

@@ -183,13 +183,9 @@ pub fn write_atomic(
         return result.map_err(|e| Error::io(path, e));
     }
     // A symlink keeps pointing where it did: its target is replaced.
-    let (tmp, target) = write_temporary(path, fill)?;
-    let renamed = std::fs::rename(&tmp, &target);
-    if renamed.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    untrack(&tmp);
-    renamed.map_err(|e| Error::io(path, e))
+    let mut one = Outputs::new();
+    one.add(path, fill)?;
+    one.commit()
 }
 
 /// Fills a tracked temporary file beside `path`'s target (a symlink's
