@@ -63,6 +63,8 @@ enum Event {
         iter: usize,
         max_iter: usize,
         kl: f64,
+        /// Where and from what the cost has been rising, if it has.
+        rising: Option<(usize, f64)>,
     },
     /// The job has returned.
     Done,
@@ -93,6 +95,7 @@ impl Hooks {
                 iter: p.iter,
                 max_iter: p.max_iter,
                 kl,
+                rising: p.rising,
             });
             if sent.is_err()
                 || !self
@@ -151,6 +154,7 @@ fn drive<T: Send>(
         stop: AtomicBool::new(false),
     };
     let mut raised: Option<PyErr> = None;
+    let mut warned = false;
     let outcome = std::thread::scope(|scope| {
         let hooks = &hooks;
         let engine = scope.spawn(move || {
@@ -174,7 +178,27 @@ fn drive<T: Send>(
                         }
                     }
                 }
-                Ok(Event::Report { iter, max_iter, kl }) => {
+                Ok(Event::Report {
+                    iter,
+                    max_iter,
+                    kl,
+                    rising,
+                }) => {
+                    if let (Some((from, kl0)), false) = (rising, warned) {
+                        warned = true;
+                        let msg = format!(
+                            "the KL has risen since iteration {from} ({kl0:.4} -> {kl:.4}): the optimisation may be diverging; try a smaller {} or {}",
+                            py_name("eta"),
+                            py_name("max_step")
+                        );
+                        let category = py.get_type::<pyo3::exceptions::PyRuntimeWarning>();
+                        let c = std::ffi::CString::new(msg).unwrap_or_default();
+                        if let Err(e) = PyErr::warn(py, &category, &c, 1) {
+                            // A filter that turns warnings into errors.
+                            raised.get_or_insert(e);
+                            hooks.stop.store(true, Ordering::Relaxed);
+                        }
+                    }
                     let verdict = match (on_report, raised.is_some()) {
                         (_, true) => false,
                         (None, false) => true,
@@ -192,13 +216,14 @@ fn drive<T: Send>(
                 }
                 // A panicking job never says Done.
                 Err(mpsc::RecvTimeoutError::Timeout) if engine.is_finished() => break,
-                Err(mpsc::RecvTimeoutError::Timeout) => {
-                    if raised.is_none() {
-                        if let Err(e) = py.check_signals() {
-                            raised = Some(e);
-                            hooks.stop.store(true, Ordering::Relaxed);
-                        }
-                    }
+                Err(mpsc::RecvTimeoutError::Timeout) => {}
+            }
+            // After every event, not only on a quiet 100 ms: a run whose
+            // reports come faster than that would never see its Ctrl-C.
+            if raised.is_none() {
+                if let Err(e) = py.check_signals() {
+                    raised = Some(e);
+                    hooks.stop.store(true, Ordering::Relaxed);
                 }
             }
         }

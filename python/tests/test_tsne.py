@@ -299,6 +299,27 @@ def test_callback_exception_propagates():
         sgtsne.TSNE(callback=cb, **FAST).fit(X)
 
 
+def test_a_rising_cost_warns_once():
+    # The shipped example with 20 times the automatic step and no step
+    # bound: the cost climbs after the early phase (the engine's own test
+    # measures where); the default settings do not warn.
+    import gzip
+
+    here = os.path.dirname(os.path.abspath(__file__))
+    with gzip.open(os.path.join(here, "..", "..", "data", "example-knn.mtx.gz")) as f:
+        P = sp.csr_matrix(scipy.io.mmread(f))
+    wild = dict(max_iter=460, init="random", repulsion="exact", random_state=0)
+    with pytest.warns(RuntimeWarning, match="risen since iteration") as caught:
+        sgtsne.TSNE(learning_rate=40_000, max_step=0, **wild).fit_graph(P)
+    msgs = [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)]
+    assert len(msgs) == 1 and "learning_rate" in msgs[0] and "max_step" in msgs[0], msgs
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        sgtsne.TSNE(**wild).fit_graph(P)
+
+
 def test_verbose_prints_progress(capsys, monkeypatch):
     import importlib.util
 
@@ -502,6 +523,7 @@ def test_scikit_learn_clone_and_is_fitted():
     check_is_fitted(est)
 
 
+@pytest.mark.filterwarnings("ignore:the KL has risen")  # a 16-node grid, on purpose
 def test_grid_cap_and_near_split_match_the_cli(cli, tmp_path):
     # A 3D run wide enough for a 16-node cap to bind: with and without the
     # near/far split, the same bytes as the command line, and the split

@@ -72,10 +72,15 @@ pub fn resume(a: &ResumeArgs) -> Result<()> {
     status?;
     let result = session.result()?;
     let fmt = a.format.unwrap_or_else(|| Format::from_path(&a.output));
-    output::write_embedding(&a.output, &result.coords, fmt)?;
+    // Both files or neither: the model is staged beside the embedding and
+    // they are put in place together.
+    let mut staged = output::Outputs::new();
+    output::add_embedding(&mut staged, &a.output, &result.coords, fmt)?;
     if let Some(p) = &a.save {
-        model.updated(&session, &result)?.save(p)?;
+        let bytes = model.updated(&session, &result)?.to_bytes()?;
+        staged.add(p, |w| w.write_all(&bytes))?;
     }
+    staged.commit()?;
     if !a.run.quiet {
         eprintln!(
             "resumed at iteration {from}, ran to {}: {:.2} s, final KL {:.4}",

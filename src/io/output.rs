@@ -248,9 +248,13 @@ impl Outputs {
         Ok(())
     }
 
-    /// Puts every output in place: the renames first (they cannot run out
-    /// of space), then what is written through.
+    /// Puts every output in place: what is written through first (a full
+    /// device or a closed pipe fails there, and the temporaries are then
+    /// removed unused), the renames last (they do not run out of space).
     pub fn commit(mut self) -> Result<()> {
+        for (path, bytes) in std::mem::take(&mut self.direct) {
+            write_atomic(&path, |w| w.write_all(&bytes))?;
+        }
         for (tmp, target, path) in std::mem::take(&mut self.staged) {
             let renamed = std::fs::rename(&tmp, &target);
             untrack(&tmp);
@@ -258,9 +262,6 @@ impl Outputs {
                 let _ = std::fs::remove_file(&tmp);
                 return Err(Error::io(&path, e));
             }
-        }
-        for (path, bytes) in std::mem::take(&mut self.direct) {
-            write_atomic(&path, |w| w.write_all(&bytes))?;
         }
         Ok(())
     }

@@ -11,7 +11,7 @@ use crate::graph::StochasticGraph;
 /// and draws from it throughout, so two calls running at once (two
 /// sessions on two threads) interleave their draws and get orderings, and
 /// so embeddings, that depend on timing. One call at a time keeps every
-/// ordering a function of its graph alone (tests/session.rs found this).
+/// ordering a function of its graph alone (tests/it/session.rs found this).
 static METIS_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 pub(crate) fn node_nd(g: &StochasticGraph) -> Result<Permutation> {

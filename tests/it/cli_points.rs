@@ -1,7 +1,7 @@
 //! The binary on point data, the `graph` subcommand and the bh_tsne drop-in,
 //! run as processes in temporary directories.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

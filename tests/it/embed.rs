@@ -1,6 +1,6 @@
 //! End-to-end properties of the optimiser through the library API.
 
-mod common;
+use crate::common;
 
 use std::ops::ControlFlow;
 

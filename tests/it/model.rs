@@ -1,6 +1,6 @@
 //! Models: save and load, resume, and placing new points or vertices.
 
-mod common;
+use crate::common;
 
 use std::ops::ControlFlow;
 use std::path::Path;

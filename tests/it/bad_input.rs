@@ -3,7 +3,7 @@
 //! there is one) and the problem, without a panic, without leaving any file
 //! behind, within bounded time and (under `ulimit -v`) bounded memory.
 
-mod common;
+use crate::common;
 
 use std::io::Write;
 use std::path::Path;

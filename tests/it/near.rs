@@ -2,7 +2,7 @@
 //! oracle, on t-SNE-like layouts as wide as real runs get (3D: extents 50,
 //! 100, 200; 2D: up to 500; 1D: up to 2,000), with gaps between clusters.
 
-mod common;
+use crate::common;
 
 use sgtsne::repulse::{exact_repulsion, GridRepulsion, GridShape, Repulsion, Split};
 use sgtsne::util::Rng;

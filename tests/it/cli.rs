@@ -1,14 +1,12 @@
 //! The binary as a process: real files in temp dirs, exit codes, output bytes.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 
 use common::{read_embedding, run};
 
-fn example() -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("data/example-knn.mtx.gz")
-}
+use common::example;
 
 fn small_graph(dir: &Path) -> std::path::PathBuf {
     let p = dir.join("g.mtx");
@@ -409,24 +407,13 @@ fn run_limited(args: &[&str], dir: &Path, kib: u64) -> std::process::Output {
         .expect("run sgtsne under sh")
 }
 
-/// A directed ring of `n` vertices, each with one unit edge to the next.
-fn write_ring(path: &std::path::Path, n: u32) {
-    let coo = sgtsne::sparse::Coo {
-        n: n as usize,
-        rows: (0..n).map(|j| (j + 1) % n).collect(),
-        cols: (0..n).collect(),
-        vals: vec![1.0; n as usize],
-    };
-    common::write_mtx(path, &coo);
-}
-
 /// A start spanning ±10,000 once needed a 5 GB grid; the grid cap keeps
 /// the whole run small, and the coarsening is said once.
 #[test]
 fn a_wide_start_stays_within_memory_and_is_said_once() {
     let d = tempfile::tempdir().unwrap();
     let n = 1001u32;
-    write_ring(&d.path().join("ring.mtx"), n);
+    common::write_ring(&d.path().join("ring.mtx"), n);
     for dim in ["2", "3"] {
         let init: String = (0..n)
             .map(|i| {
@@ -609,7 +596,7 @@ fn init_accepts_npy_and_a_header_line() {
 fn the_cap_note_says_how_close_pairs_are_summed() {
     let d = tempfile::tempdir().unwrap();
     let n = 1500u32;
-    write_ring(&d.path().join("ring.mtx"), n);
+    common::write_ring(&d.path().join("ring.mtx"), n);
     let init: String = (0..n)
         .map(|i| {
             let t = i as f64 / n as f64 * std::f64::consts::TAU;

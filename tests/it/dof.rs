@@ -4,7 +4,7 @@
 //! attraction against the plain rows, and the grid against the exact sums
 //! within SPEC §6's tolerances.
 
-mod common;
+use crate::common;
 
 use sgtsne::attract::{Attraction, CsrAttraction};
 use sgtsne::csb::CsbAttraction;

@@ -1,6 +1,6 @@
 //! `--save`, `sgtsne resume` and `sgtsne transform` as a user runs them.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 
@@ -55,6 +55,44 @@ fn resume_continues_a_saved_run_byte_for_byte() {
         assert_eq!(b, std::fs::read(d.join("c.txt")).unwrap(), "dim {dim}");
         assert!(d.join("m2.npz").exists());
     }
+}
+
+/// `resume -o FILE --save MODEL` writes both or neither: a model that
+/// cannot be written (here /dev/full, written through as a device) leaves
+/// no embedding behind either.
+#[test]
+fn resume_writes_both_outputs_or_neither() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    common::write_mtx(&d.join("g.mtx"), &common::random_coo(300, 3, 8, 2));
+    ok(&run(
+        &["g.mtx", "-m", "10", "--save", "m.npz", "-o", "a.txt", "-q"],
+        d,
+    ));
+    let o = run(
+        &[
+            "resume",
+            "m.npz",
+            "-m",
+            "5",
+            "-o",
+            "b.txt",
+            "--save",
+            "/dev/full",
+            "-q",
+        ],
+        d,
+    );
+    assert_eq!(o.status.code(), Some(2), "{o:?}");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("/dev/full"), "{err}");
+    assert!(!d.join("b.txt").exists(), "the embedding was written alone");
+    let mut left: Vec<_> = std::fs::read_dir(d)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    left.sort();
+    assert_eq!(left, ["a.txt", "g.mtx", "m.npz"]);
 }
 
 /// Points in, a model out, new points placed: one row per new point, and

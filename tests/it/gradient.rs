@@ -1,7 +1,7 @@
 //! The exact objective: the gradient against finite differences of the KL,
 //! and the O(nnz) KL against a direct computation with the full Q.
 
-mod common;
+use crate::common;
 
 use sgtsne::attract::{Attraction, CsrAttraction};
 use sgtsne::graph::StochasticGraph;

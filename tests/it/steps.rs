@@ -1,7 +1,7 @@
 //! The bound on each vertex's step (`max_step`, FIt-SNE's max_step_norm)
 //! and the warning of a rising cost.
 
-mod common;
+use crate::common;
 
 use std::ops::ControlFlow;
 

@@ -1,7 +1,7 @@
 //! The library's entry point: plans, sessions run in pieces, stopping from
 //! the callback, starting coordinates, and errors that name parameters.
 
-mod common;
+use crate::common;
 
 use std::ops::ControlFlow;
 

@@ -1,7 +1,7 @@
 //! Exaggeration schedules (SPEC §11): the plan's phases and steps, and
 //! the schedule visible in the per-iteration cost.
 
-mod common;
+use crate::common;
 
 use std::ops::ControlFlow;
 

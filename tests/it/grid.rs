@@ -1,7 +1,7 @@
 //! The grid repulsion against the exact O(N²) oracle (SPEC §6 tolerances),
 //! and its independence from the thread count.
 
-mod common;
+use crate::common;
 
 use sgtsne::repulse::{exact_repulsion, GridRepulsion, Repulsion};
 use sgtsne::util::Rng;

@@ -1,7 +1,7 @@
 //! Pictures: the PNG plot, the HTML viewer (in a real headless browser),
 //! labels, and their errors.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::Command;

@@ -1,8 +1,6 @@
 //! Points to graph: exact kNN against a naive reference, NN-descent recall,
 //! perplexity calibration, PCA.
 
-mod common;
-
 use sgtsne::knn::{self, DescentParams, Knn};
 use sgtsne::points::Points;
 use sgtsne::util::Rng;

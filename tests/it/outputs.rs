@@ -1,14 +1,12 @@
 //! Outputs never destroy inputs or special files (issue 15, class 2): the
 //! binary as a process under an address-space limit, real files.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::{Command, Output};
 
-fn example() -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("data/example-knn.mtx.gz")
-}
+use common::example;
 
 fn run(args: &[&str], dir: &Path) -> Output {
     Command::new("sh")
@@ -282,21 +280,40 @@ fn outputs_are_all_or_none() {
 }
 
 /// What the binary's signal handler calls removes a temporary still being
-/// written.
+/// written. `remove_temporaries` removes every temporary of the process,
+/// so the check runs alone in a child process of this test binary (other
+/// tests here write through the library at the same time).
 #[test]
 fn an_interrupted_write_leaves_no_temporary() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("y.txt");
+    const ALONE: &str = "SGTSNE_TEST_ALONE";
+    let Some(dir) = std::env::var_os(ALONE) else {
+        let dir = tempfile::tempdir().unwrap();
+        let o = Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "outputs::an_interrupted_write_leaves_no_temporary",
+                "--test-threads=1",
+            ])
+            .env(ALONE, dir.path())
+            .output()
+            .unwrap();
+        let out = String::from_utf8_lossy(&o.stdout);
+        assert!(o.status.success(), "{out}");
+        assert!(out.contains("1 passed"), "the check did not run: {out}");
+        return;
+    };
+    let dir = Path::new(&dir);
+    let out = dir.join("y.txt");
     let r = sgtsne::io::output::write_atomic(&out, |w| {
         w.write_all(b"1 2\n")?;
         w.flush()?;
-        assert_eq!(names(dir.path()).len(), 1, "the temporary exists");
+        assert_eq!(names(dir).len(), 1, "the temporary exists");
         sgtsne::io::output::remove_temporaries();
         Ok(())
     });
     // The rename then finds no temporary: an error, and nothing left.
     assert!(r.is_err());
-    assert_eq!(names(dir.path()), Vec::<String>::new());
+    assert_eq!(names(dir), Vec::<String>::new());
 }
 
 /// A kill mid-run: exit 130, a message, and no output or temporary.

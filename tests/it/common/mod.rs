@@ -46,6 +46,22 @@ pub fn random_points<const D: usize>(n: usize, scale: f64, seed: u64) -> Vec<[f6
         .collect()
 }
 
+/// The shipped example graph (2,000 vertices, a kNN graph).
+pub fn example() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("data/example-knn.mtx.gz")
+}
+
+/// A directed ring of `n` vertices, each with one unit edge to the next.
+pub fn write_ring(path: &Path, n: u32) {
+    let coo = Coo {
+        n: n as usize,
+        rows: (0..n).map(|j| (j + 1) % n).collect(),
+        cols: (0..n).collect(),
+        vals: vec![1.0; n as usize],
+    };
+    write_mtx(path, &coo);
+}
+
 pub fn bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_sgtsne"))
 }

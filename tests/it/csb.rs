@@ -1,6 +1,6 @@
 //! Compressed sparse blocks against the plain CSR product; orderings.
 
-mod common;
+use crate::common;
 
 use sgtsne::attract::{Attraction, CsrAttraction};
 use sgtsne::csb::{block_size, CsbAttraction};

@@ -1,6 +1,6 @@
 //! Graph preparation: cleaning, normalisation, λ-rescaling, symmetrisation.
 
-mod common;
+use crate::common;
 
 use sgtsne::graph::{
     lambda_rescale, normalize_columns, solve_sigma, symmetrize, Coo, Csc, StochasticGraph,

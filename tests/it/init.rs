@@ -3,7 +3,7 @@
 //! vertices), its independence from the thread count, the layout of
 //! components, and the PCA start against the data's covariance.
 
-mod common;
+use crate::common;
 
 use sgtsne::graph::{Coo, StochasticGraph};
 use sgtsne::points::Points;

@@ -2,7 +2,7 @@
 //! the low-dimensional exact neighbour search, 10-NN preservation for
 //! points and for graphs.
 
-mod common;
+use crate::common;
 
 use sgtsne::knn::{exact, exact_low_dim};
 use sgtsne::points::Points;
