@@ -339,7 +339,11 @@ def test_ctrl_c_stops_a_run_with_keyboard_interrupt():
     # KeyboardInterrupt itself; here only the engine's signal check can.
     script = textwrap.dedent(
         """
-        import sys, numpy as np, sgtsne
+        import signal, sys, numpy as np, sgtsne
+        # As in a terminal: a job started in the background by a
+        # non-interactive shell inherits SIGINT ignored, and Python then
+        # never turns it into KeyboardInterrupt.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         X = np.random.default_rng(0).normal(size=(3000, 10))
         print("starting", flush=True)
         try:

@@ -196,10 +196,8 @@ fn write_temporary(
     fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
 ) -> Result<(PathBuf, PathBuf)> {
     let target = link_target(path);
-    let tmp = temp_path(&target);
-    track(&tmp);
+    let (tmp, f) = create_temporary(&target).map_err(|e| Error::io(path, e))?;
     let result = (|| -> std::io::Result<()> {
-        let f = File::create(&tmp)?;
         let mut bw = BufWriter::with_capacity(1 << 16, f);
         fill(&mut bw)?;
         let f = bw.into_inner().map_err(|e| e.into_error())?;
@@ -294,9 +292,9 @@ fn link_target(path: &Path) -> PathBuf {
     p
 }
 
-/// The temporary name beside `path`: `.NAME.tmp-PID`, with NAME shortened
-/// so the whole stays within the usual 255-byte name limit.
-fn temp_path(path: &Path) -> PathBuf {
+/// The `k`-th temporary name beside `path`: `.NAME.tmp-PID-K`, with NAME
+/// shortened so the whole stays within the usual 255-byte name limit.
+fn temp_path(path: &Path, k: u32) -> PathBuf {
     let name = path
         .file_name()
         .map(|s| s.to_string_lossy().into_owned())
@@ -305,11 +303,34 @@ fn temp_path(path: &Path) -> PathBuf {
     while !name.is_char_boundary(cut) {
         cut -= 1;
     }
-    let tmp = format!(".{}.tmp-{}", &name[..cut], std::process::id());
+    let tmp = format!(".{}.tmp-{}-{k}", &name[..cut], std::process::id());
     match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.join(tmp),
         _ => PathBuf::from(tmp),
     }
+}
+
+/// Creates a new, tracked temporary beside `target`. Created exclusively:
+/// a file that happens to have the name (or the temporary of another
+/// output whose long name shares the first 200 bytes) is never truncated;
+/// the next K is tried instead.
+fn create_temporary(target: &Path) -> std::io::Result<(PathBuf, File)> {
+    for k in 0..1000 {
+        let tmp = temp_path(target, k);
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)
+        {
+            Ok(f) => {
+                track(&tmp);
+                return Ok((tmp, f));
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(std::io::Error::other("no free temporary name beside it"))
 }
 
 /// What a path names, to tell when two paths are the same file: its
@@ -424,10 +445,10 @@ pub fn check_writable(path: &Path) -> Result<()> {
         // would wait for a reader.
         return Ok(());
     }
-    let probe = temp_path(&link_target(path));
-    match File::create(&probe) {
-        Ok(_) => {
+    match create_temporary(&link_target(path)) {
+        Ok((probe, _)) => {
             let _ = std::fs::remove_file(&probe);
+            untrack(&probe);
             Ok(())
         }
         Err(e) => Err(Error::io(

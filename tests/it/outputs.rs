@@ -279,6 +279,41 @@ fn outputs_are_all_or_none() {
     assert_eq!(std::fs::read(&b).unwrap(), b"second");
 }
 
+/// A file that happens to bear an output's temporary name is never
+/// truncated or removed, and two long names sharing their first 200 bytes
+/// (where temporary names are cut) each get their own temporary. Found by
+/// the `outputs` fuzz target (fuzz/regressions/outputs).
+#[test]
+fn temporaries_never_clobber_a_file() {
+    use sgtsne::io::output::Outputs;
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    let squatter = p.join(format!(".a.txt.tmp-{}-0", std::process::id()));
+    std::fs::write(&squatter, "mine").unwrap();
+    let long = "x".repeat(230);
+    let (l1, l2) = (p.join(format!("{long}1")), p.join(format!("{long}2")));
+    // A failed write leaves the squatter alone ...
+    let mut o = Outputs::new();
+    o.add(&p.join("a.txt"), |w| w.write_all(b"new")).unwrap();
+    assert!(o
+        .add(&l1, |_| Err(std::io::Error::other("disk full")))
+        .is_err());
+    drop(o);
+    assert_eq!(std::fs::read(&squatter).unwrap(), b"mine");
+    assert_eq!(names(p).len(), 1, "{:?}", names(p));
+    // ... and so does a successful one, with both long names intact.
+    let mut o = Outputs::new();
+    o.add(&p.join("a.txt"), |w| w.write_all(b"new")).unwrap();
+    o.add(&l1, |w| w.write_all(b"one")).unwrap();
+    o.add(&l2, |w| w.write_all(b"two")).unwrap();
+    o.commit().unwrap();
+    assert_eq!(std::fs::read(&squatter).unwrap(), b"mine");
+    assert_eq!(std::fs::read(p.join("a.txt")).unwrap(), b"new");
+    assert_eq!(std::fs::read(&l1).unwrap(), b"one");
+    assert_eq!(std::fs::read(&l2).unwrap(), b"two");
+    assert_eq!(names(p).len(), 4, "{:?}", names(p));
+}
+
 /// What the binary's signal handler calls removes a temporary still being
 /// written. `remove_temporaries` removes every temporary of the process,
 /// so the check runs alone in a child process of this test binary (other
