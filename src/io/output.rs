@@ -195,7 +195,7 @@ fn write_temporary(
     path: &Path,
     fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
 ) -> Result<(PathBuf, PathBuf)> {
-    let target = link_target(path);
+    let target = link_target(path).map_err(|e| Error::io(path, e))?;
     let (tmp, f) = create_temporary(&target).map_err(|e| Error::io(path, e))?;
     let result = (|| -> std::io::Result<()> {
         let mut bw = BufWriter::with_capacity(1 << 16, f);
@@ -275,21 +275,27 @@ impl Drop for Outputs {
 }
 
 /// The file a path's symlinks lead to (the path itself when it is not a
-/// link; a dangling link's target, to be created).
-fn link_target(path: &Path) -> PathBuf {
+/// link; a dangling link's target, to be created). A loop of links (or a
+/// chain of more than 40) is an error: replacing the last link with a
+/// regular file would turn a link into a file.
+fn link_target(path: &Path) -> std::io::Result<PathBuf> {
     let mut p = path.to_path_buf();
-    // A bounded walk: a link loop ends as the path it reached.
     for _ in 0..40 {
         match std::fs::symlink_metadata(&p) {
-            Ok(m) if m.file_type().is_symlink() => match std::fs::read_link(&p) {
-                Ok(t) if t.is_absolute() => p = t,
-                Ok(t) => p = p.parent().unwrap_or(Path::new("")).join(t),
-                Err(_) => break,
-            },
-            _ => break,
+            Ok(m) if m.file_type().is_symlink() => {
+                let t = std::fs::read_link(&p)?;
+                p = if t.is_absolute() {
+                    t
+                } else {
+                    p.parent().unwrap_or(Path::new("")).join(t)
+                };
+            }
+            _ => return Ok(p),
         }
     }
-    p
+    Err(std::io::Error::other(
+        "too many levels of symbolic links (a link loop?)",
+    ))
 }
 
 /// The `k`-th temporary name beside `path`: `.NAME.tmp-PID-K`, with NAME
@@ -352,7 +358,7 @@ fn file_id(path: &Path) -> Option<FileId> {
         use std::os::unix::fs::MetadataExt;
         return Some(FileId::Inode(m.dev(), m.ino()));
     }
-    let target = link_target(path);
+    let target = link_target(path).ok()?;
     let dir = match target.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
@@ -445,7 +451,7 @@ pub fn check_writable(path: &Path) -> Result<()> {
         // would wait for a reader.
         return Ok(());
     }
-    match create_temporary(&link_target(path)) {
+    match link_target(path).and_then(|t| create_temporary(&t)) {
         Ok((probe, _)) => {
             let _ = std::fs::remove_file(&probe);
             untrack(&probe);

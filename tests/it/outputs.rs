@@ -314,6 +314,33 @@ fn temporaries_never_clobber_a_file() {
     assert_eq!(names(p).len(), 4, "{:?}", names(p));
 }
 
+/// An output that is a loop of symlinks is refused with the reason, and
+/// the link stays a link (it was once replaced by a regular file). Found
+/// by the `outputs` fuzz target (fuzz/regressions/outputs).
+#[test]
+fn a_symlink_loop_is_refused_and_kept() {
+    use sgtsne::io::output::{check_writable, Outputs};
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    std::fs::create_dir(p.join("sub")).unwrap();
+    std::os::unix::fs::symlink("../sub/c.txt", p.join("sub/c.txt")).unwrap();
+    let out = p.join("sub/../sub/c.txt");
+    // The message as the binary prints it: the error and its cause.
+    let chain = |e: sgtsne::Error| {
+        let cause = std::error::Error::source(&e).map(|c| c.to_string());
+        format!("{e}: {}", cause.unwrap_or_default())
+    };
+    let e = chain(check_writable(&out).unwrap_err());
+    assert!(e.contains("symbolic links"), "{e}");
+    let mut o = Outputs::new();
+    let e = chain(o.add(&out, |w| w.write_all(b"x")).unwrap_err());
+    assert!(e.contains("symbolic links"), "{e}");
+    drop(o);
+    let m = std::fs::symlink_metadata(p.join("sub/c.txt")).unwrap();
+    assert!(m.file_type().is_symlink());
+    assert_eq!(names(&p.join("sub")), vec!["c.txt"]);
+}
+
 /// What the binary's signal handler calls removes a temporary still being
 /// written. `remove_temporaries` removes every temporary of the process,
 /// so the check runs alone in a child process of this test binary (other
