@@ -87,12 +87,7 @@ fn resume_writes_both_outputs_or_neither() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("/dev/full"), "{err}");
     assert!(!d.join("b.txt").exists(), "the embedding was written alone");
-    let mut left: Vec<_> = std::fs::read_dir(d)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .collect();
-    left.sort();
-    assert_eq!(left, ["a.txt", "g.mtx", "m.npz"]);
+    assert_eq!(common::names(d), ["a.txt", "g.mtx", "m.npz"]);
 }
 
 /// Points in, a model out, new points placed: one row per new point, and

@@ -2,6 +2,7 @@
 //! binary as a process under an address-space limit, real files.
 
 use crate::common;
+use common::names;
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -237,15 +238,6 @@ fn a_gz_output_is_compressed() {
             .unwrap();
         assert_eq!(text, std::fs::read(p.join(plain)).unwrap(), "{packed}");
     }
-}
-
-fn names(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    v.sort();
-    v
 }
 
 /// Outputs go in all together or not at all: a failure while filling the
