@@ -107,9 +107,12 @@ fn repulsion<const D: usize>(args: &[String]) {
         rayon::current_num_threads()
     );
     println!(
-        "{:>9} {:>7} {:>5} {:>9} {:>9} {:>9} {:>9} {:>9}",
-        "N", "extent", "m", "binning", "S2G", "G2G", "G2S", "total"
+        "{:>9} {:>7} {:>5} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>8} {:>8}",
+        "N", "extent", "m", "binning", "S2G", "G2G", "G2S", "total", "exact", "ns/node", "ns/pair"
     );
+    // With --exact, the exact sum is timed on the same points too: the
+    // per-unit costs behind defaults::REPULSION_COST.
+    let with_exact = args.iter().any(|a| a == "--exact");
     for n in ns
         .split(',')
         .map(|s| s.trim().parse::<usize>().expect("--n takes numbers"))
@@ -140,21 +143,38 @@ fn repulsion<const D: usize>(args: &[String]) {
             rows.push([p.binning, p.s2g, p.g2g, p.g2s, tot]);
         }
         rows.remove(0); // warm-up (plans, kernel transforms)
-        let med = |k: usize| {
-            let mut v: Vec<f64> = rows.iter().map(|r| r[k]).collect();
+        let median = |mut v: Vec<f64>| {
             v.sort_by(|a, b| a.partial_cmp(b).unwrap());
             v[v.len() / 2] * 1e3
         };
+        let med = |k: usize| median(rows.iter().map(|r| r[k]).collect());
+        let exact_ms = if with_exact {
+            let mut e = sgtsne::repulse::ExactRepulsion::default();
+            let t: Vec<f64> = (0..reps)
+                .map(|_| {
+                    let t = Instant::now();
+                    std::hint::black_box(Repulsion::<D>::compute(&mut e, &y, &mut out));
+                    t.elapsed().as_secs_f64()
+                })
+                .collect();
+            median(t)
+        } else {
+            f64::NAN
+        };
+        let m = g.last_shape.unwrap().m;
         println!(
-            "{:>9} {:>7.1} {:>5} {:>9.2} {:>9.2} {:>9.2} {:>9.2} {:>9.2}",
+            "{:>9} {:>7.1} {:>5} {:>9.2} {:>9.2} {:>9.2} {:>9.2} {:>9.2} {:>9.2} {:>8.2} {:>8.3}",
             n,
             extent,
-            g.last_shape.unwrap().m,
+            m,
             med(0),
             med(1),
             med(2),
             med(3),
-            med(4)
+            med(4),
+            exact_ms,
+            med(2) * 1e6 / (m as f64).powi(D as i32),
+            exact_ms * 1e6 / (n as f64).powi(2)
         );
     }
 }

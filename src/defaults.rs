@@ -104,6 +104,44 @@ pub fn grid_start(dim: usize, n: usize) -> usize {
 /// 0.6–0.9 ns a pair (`sgtsne-bench repulsion-file`, docs/performance.md).
 pub const NEAR_PAIRS_PER_NODE: f64 = 75.0;
 
+/// What the repulsion's units of work cost, in nanoseconds on two cores,
+/// by which an evaluation under `--repulsion auto` takes the exact sum
+/// when it is the cheaper ([`crate::repulse::exact_is_cheaper`]).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RepulsionCost {
+    /// One pair of the exact O(N²) sum.
+    pub exact_pair: f64,
+    /// One node of the grid's convolution, kernel transforms included.
+    pub node: f64,
+    /// One near pair summed exactly beside a capped grid.
+    pub near_pair: f64,
+    /// Spreading one point onto the grid and interpolating it back.
+    pub point: f64,
+}
+
+/// [`RepulsionCost`] for 1, 2 and 3 dimensions, measured with
+/// `sgtsne-bench repulsion --exact` (docs/performance.md, "Exact or grid").
+pub const REPULSION_COST: [RepulsionCost; 3] = [
+    RepulsionCost {
+        exact_pair: 1.5,
+        node: 90.0,
+        near_pair: 0.8,
+        point: 55.0,
+    },
+    RepulsionCost {
+        exact_pair: 2.0,
+        node: 90.0,
+        near_pair: 0.8,
+        point: 95.0,
+    },
+    RepulsionCost {
+        exact_pair: 3.4,
+        node: 170.0,
+        near_pair: 0.8,
+        point: 450.0,
+    },
+];
+
 /// Cap on the grid of a placement's fixed field (`sgtsne transform`): it
 /// is built once, so it can be finer than a run's.
 pub fn place_grid_max(dim: usize) -> usize {

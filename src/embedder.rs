@@ -64,7 +64,8 @@ crate::util::settings! {
         max_step: f64,
         /// Seed of the random start; the same seed gives the same bits.
         seed: u64,
-        /// Repulsion engine (`Auto`: exact up to 1,000 vertices).
+        /// Repulsion engine (`Auto`: exact up to 1,000 vertices, and above in
+        /// any iteration where the exact sum is estimated to be the cheaper).
         repulsion: RepulsionKind,
         /// Grid spacing in (0, 10]; `None` = [`defaults::grid_h_for`].
         grid_h: Option<f64>,
@@ -169,6 +170,7 @@ impl Embedder {
             max_step: self.max_step,
             seed: self.seed,
             repulsion,
+            exact_when_cheaper: self.repulsion == RepulsionKind::Auto,
             grid_h: self
                 .grid_h
                 .unwrap_or_else(|| defaults::grid_h_for(self.dim, self.dof)),

@@ -215,6 +215,7 @@ impl<const D: usize> Optimizer<D> {
             _ => Box::new(
                 GridRepulsion::<D>::with_backend(plan.grid_h, plan.fft)
                     .with_kernel(kernel)
+                    .with_exact_when_cheaper(plan.exact_when_cheaper)
                     .with_max_side(plan.grid_start)
                     .with_growth(plan.grid_max, crate::defaults::NEAR_PAIRS_PER_NODE)
                     .with_split(plan.near_split.then(|| crate::repulse::Split::for_dim(D))),

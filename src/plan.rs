@@ -105,6 +105,10 @@ pub struct Plan {
     pub seed: u64,
     /// `Exact` or `Grid`.
     pub repulsion: RepulsionKind,
+    /// With `Grid`: whether an evaluation takes the exact sum where it is
+    /// estimated to be cheaper than the grid (`auto`; an explicit `grid`
+    /// always uses the grid).
+    pub exact_when_cheaper: bool,
     /// Target grid spacing (used by the grid engine).
     pub grid_h: f64,
     /// Cap on the grid's interior nodes per side (beyond it h* grows).

@@ -278,7 +278,9 @@ class TSNE(_Base):
     pca : int, default=0
         Project the points on this many principal components first (0 = off).
     repulsion : {"auto", "exact", "grid"}, default="auto"
-        Repulsion engine: exact O(n^2) up to 1,000 points, then the grid.
+        Repulsion engine. "auto": the exact O(n^2) sum up to 1,000 points;
+        above, the grid, except in iterations where the embedding has spread
+        so wide that the exact sum is the cheaper.
     grid_h : float or None, default=None
         Grid spacing of the repulsion, in (0, 10]; None = 0.5 / 0.7 / 1.2
         for 1 / 2 / 3 dimensions.

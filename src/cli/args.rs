@@ -171,7 +171,7 @@ pub struct Args {
     #[arg(long)]
     pub format: Option<Format>,
 
-    /// Repulsion engine: exact (O(N^2)), grid (FFT), or auto (exact up to 1000 vertices)
+    /// Repulsion engine: exact (O(N^2)), grid (FFT), or auto (exact up to 1000 vertices, and above wherever the embedding spreads so wide that the exact sum is the cheaper)
     #[arg(long, default_value_t = RepulsionKind::Auto)]
     pub repulsion: RepulsionKind,
 

@@ -21,9 +21,13 @@ pub struct Reporter {
     crowded: std::cell::Cell<bool>,
     /// Whether the rising-cost warning has been shown.
     rising: std::cell::Cell<bool>,
+    /// Whether the note that the exact sum replaced the grid has been shown
+    /// (None: the plan never switches).
+    exact: Option<std::cell::Cell<bool>>,
     /// Whether the plan splits the kernel where the grid is capped.
     near_split: bool,
     dim: usize,
+    n: usize,
 }
 
 impl Reporter {
@@ -46,8 +50,12 @@ impl Reporter {
             capped: std::cell::Cell::new(false),
             crowded: std::cell::Cell::new(false),
             rising: std::cell::Cell::new(false),
+            exact: (plan.repulsion == sgtsne::repulse::RepulsionKind::Grid
+                && plan.exact_when_cheaper)
+                .then(|| std::cell::Cell::new(false)),
             near_split: plan.near_split,
             dim: plan.dim,
+            n: plan.n,
         }
     }
 
@@ -138,6 +146,13 @@ impl Reporter {
             self.say(&format!(
                 "note: at iteration {} the points are too crowded at spacing {:.2} for exact short-range sums (dense clusters, or a few far outliers stretching the grid); the grid takes all pairs while this lasts",
                 p.iter, g.h
+            ));
+        }
+        if let Some(shown) = self.exact.as_ref().filter(|s| p.grid.is_none() && !s.get()) {
+            shown.set(true);
+            self.say(&format!(
+                "note: at iteration {} the embedding is spread so wide for its {} points that the exact sum of all pairs is cheaper than the grid; it is used while this lasts",
+                p.iter, self.n
             ));
         }
         if let (Some((from, kl0)), Some(kl)) = (p.rising, p.kl) {
@@ -248,6 +263,7 @@ impl Run<'_> {
             "init": self.start,
             "lambda": a.lambda,
             "repulsion": p.repulsion.to_string(),
+            "exact_when_cheaper": p.exact_when_cheaper,
             "grid_h": p.grid_h,
             "grid_max": p.grid_max,
             "grid_start": p.grid_start,

@@ -10,7 +10,7 @@ use rayon::prelude::*;
 use super::conv::Convolver;
 use super::interp::{cubic_weights, fft_size};
 use super::near::{add_near, pair_bound, Split};
-use super::Repulsion;
+use super::{ExactRepulsion, Repulsion};
 use crate::kernel::Kernel;
 use crate::util::CHUNK;
 
@@ -123,6 +123,10 @@ pub struct GridRepulsion<const D: usize> {
     soa: Vec<f32>,
     /// The near sums' shares of the sources (f32, by axis then Z).
     near_src: Vec<f32>,
+    /// The exact sum, used in an evaluation where it is estimated to be
+    /// cheaper than the chosen grid ([`GridRepulsion::with_exact_when_cheaper`]).
+    exact: Option<ExactRepulsion>,
+    /// The grid of the last evaluation; None when it took the exact sum.
     pub last_shape: Option<GridShape>,
     pub times: PhaseTimes,
 }
@@ -155,6 +159,7 @@ impl<const D: usize> GridRepulsion<D> {
             box_sums: Vec::new(),
             soa: Vec::new(),
             near_src: Vec::new(),
+            exact: None,
             last_shape: None,
             times: PhaseTimes::default(),
         }
@@ -167,6 +172,9 @@ impl<const D: usize> GridRepulsion<D> {
     /// grow as 1/√ν to keep the accuracy of small extents.
     pub fn with_kernel(mut self, kernel: Kernel) -> Self {
         self.conv = self.conv.with_kernel(kernel);
+        if self.exact.is_some() {
+            self.exact = Some(ExactRepulsion::with_kernel(kernel));
+        }
         let s = kernel.dof().sqrt().min(1.0);
         self.min_side = (MIN_GRID as f64 / s).ceil() as usize;
         self
@@ -189,6 +197,15 @@ impl<const D: usize> GridRepulsion<D> {
     pub fn with_growth(mut self, ceiling: usize, pairs_per_node: f64) -> Self {
         self.ceiling = ceiling;
         self.pairs_per_node = pairs_per_node;
+        self
+    }
+
+    /// Takes the exact O(N²) sum in any evaluation where it is estimated to
+    /// cost less than the grid chosen for it ([`exact_is_cheaper`]): a few
+    /// thousand points spread so wide that the grid sits at its cap. The
+    /// choice depends only on the coordinates, so a run stays deterministic.
+    pub fn with_exact_when_cheaper(mut self, on: bool) -> Self {
+        self.exact = on.then(|| ExactRepulsion::with_kernel(self.conv.kernel()));
         self
     }
 
@@ -380,7 +397,27 @@ impl<const D: usize> Repulsion<D> for GridRepulsion<D> {
                 },
             );
         let e = (0..D).map(|k| hi[k] - lo[k]).fold(0.0, f64::max);
-        let (shape, split) = self.choose_grid(y, &lo, e);
+        // The exact sum is tried twice: against the capped grid before any
+        // binning (a lower bound of the grid's cost: binning a grid at its
+        // cap costs more than the exact sum of a few thousand points), then
+        // against the grid chosen with its near pairs.
+        let capped = grid_shape_with(e, self.h, D, self.max_side, self.min_side);
+        let (shape, split) = if self.exact.is_some() && exact_is_cheaper(D, n, &capped) {
+            (capped, None)
+        } else {
+            self.choose_grid(y, &lo, e)
+        };
+        if let Some(exact) = self.exact.as_mut() {
+            if exact_is_cheaper(D, n, &shape) {
+                let z = Repulsion::<D>::compute(exact, y, out);
+                self.last_shape = None;
+                self.times = PhaseTimes {
+                    binning: t0.elapsed().as_secs_f64(),
+                    ..PhaseTimes::default()
+                };
+                return z;
+            }
+        }
         let GridShape { m, h, .. } = shape;
         let total = m.pow(D as u32);
         let inv_h = 1.0 / h;
@@ -535,6 +572,18 @@ impl<const D: usize> Repulsion<D> for GridRepulsion<D> {
         };
         z
     }
+}
+
+/// Whether the exact sum over the `n²` pairs is estimated to cost less
+/// than an evaluation on `shape` (its convolution, its near pairs and the
+/// spreading and interpolation of `n` points in `dim` dimensions), by the
+/// per-unit costs measured in [`crate::defaults::REPULSION_COST`].
+pub fn exact_is_cheaper(dim: usize, n: usize, shape: &GridShape) -> bool {
+    let c = crate::defaults::REPULSION_COST[dim.clamp(1, 3) - 1];
+    let n = n as f64;
+    let nodes = (shape.m as f64).powi(dim as i32);
+    let grid = c.node * nodes + c.near_pair * shape.near_pairs as f64 + c.point * n;
+    c.exact_pair * n * n < grid
 }
 
 /// Floor cell and cubic weights of one point along each axis.

@@ -13,7 +13,7 @@ pub use conv::Convolver;
 pub use exact::{exact_repulsion, exact_repulsion_kernel, ExactRepulsion};
 pub use fft::Backend as FftBackend;
 pub use grid::{
-    grid_shape, grid_shape_with, GridRepulsion, GridShape, PhaseTimes, MIN_GRID,
+    exact_is_cheaper, grid_shape, grid_shape_with, GridRepulsion, GridShape, PhaseTimes, MIN_GRID,
     NEAR_PAIRS_PER_POINT,
 };
 pub use near::Split;
@@ -34,7 +34,10 @@ pub trait Repulsion<const D: usize>: Send {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum RepulsionKind {
-    /// Exact for small graphs, the grid above [`AUTO_EXACT_MAX_N`] vertices.
+    /// Exact for small graphs, the grid above [`AUTO_EXACT_MAX_N`] vertices;
+    /// there an evaluation still takes the exact sum when it is estimated
+    /// to be the cheaper ([`exact_is_cheaper`]: a few thousand points
+    /// spread so wide that the grid is at its cap).
     #[default]
     Auto,
     /// The O(N²) sum.

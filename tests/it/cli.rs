@@ -408,13 +408,15 @@ fn run_limited(args: &[&str], dir: &Path, kib: u64) -> std::process::Output {
 }
 
 /// A start spanning ±10,000 once needed a 5 GB grid; the grid cap keeps
-/// the whole run small, and the coarsening is said once.
+/// the whole run small, and the coarsening is said once. Under `auto` in
+/// 2D the exact sum of 1,001 points is far cheaper than the capped grid:
+/// it is taken instead, and that is said once.
 #[test]
 fn a_wide_start_stays_within_memory_and_is_said_once() {
     let d = tempfile::tempdir().unwrap();
     let n = 1001u32;
     common::write_ring(&d.path().join("ring.mtx"), n);
-    for dim in ["2", "3"] {
+    for (dim, repulsion) in [("2", "grid"), ("3", "grid"), ("2", "auto")] {
         let init: String = (0..n)
             .map(|i| {
                 let t = i as f64 / n as f64 * std::f64::consts::TAU;
@@ -426,7 +428,20 @@ fn a_wide_start_stays_within_memory_and_is_said_once() {
         std::fs::write(d.path().join("init.txt"), init).unwrap();
         let o = run_limited(
             &[
-                "ring.mtx", "--dim", dim, "--init", "init.txt", "-m", "5", "-e", "2", "-o",
+                "ring.mtx",
+                "--dim",
+                dim,
+                "--init",
+                "init.txt",
+                "-m",
+                "5",
+                "-e",
+                "2",
+                "--repulsion",
+                repulsion,
+                "--report",
+                "r.json",
+                "-o",
                 "out.txt",
             ],
             d.path(),
@@ -434,11 +449,24 @@ fn a_wide_start_stays_within_memory_and_is_said_once() {
         );
         let err = String::from_utf8_lossy(&o.stderr);
         assert!(o.status.success(), "dim {dim}: {err}");
+        let grid = repulsion == "grid";
+        let count = |s: &str| err.matches(s).count();
         assert_eq!(
-            err.matches("the spacing now grows").count(),
-            1,
-            "dim {dim}: {err}"
+            count("the spacing now grows"),
+            grid as usize,
+            "dim {dim} {repulsion}: {err}"
         );
+        assert_eq!(
+            count("the exact sum of all pairs is cheaper"),
+            !grid as usize,
+            "dim {dim} {repulsion}: {err}"
+        );
+        let r: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(d.path().join("r.json")).unwrap())
+                .unwrap();
+        assert_eq!(r["parameters"]["repulsion"], "grid");
+        assert_eq!(r["parameters"]["exact_when_cheaper"], !grid);
+        assert_eq!(r["grid"].is_null(), !grid, "{}", r["grid"]);
         let rows = read_embedding(&d.path().join("out.txt"));
         assert!(rows.iter().flatten().all(|v| v.is_finite()));
     }

@@ -305,3 +305,50 @@ fn grid_shape_is_capped_for_any_extent() {
         assert!(!g.capped && g.h <= 0.5);
     }
 }
+
+/// `auto`'s exact fallback: a few thousand points spread so wide that the
+/// grid sits at its cap take the exact sum (the same bits as the exact
+/// engine, and no grid reported); a compact layout of the same points
+/// keeps the grid. Both decisions follow the cost model, checked here
+/// against its own verdict, for d = 1, 2, 3.
+#[test]
+fn exact_fallback_where_cheaper() {
+    use sgtsne::repulse::exact_is_cheaper;
+    fn run<const D: usize>(n: usize, wide: f64, compact: f64) {
+        let h = sgtsne::defaults::grid_h(D);
+        let cap = sgtsne::defaults::grid_max(D, n);
+        for (extent, want_exact) in [(wide, true), (compact, false)] {
+            let y = clusters::<D>(n, extent, 60 + D as u64);
+            let mut plain = GridRepulsion::<D>::new(h).with_max_side(cap);
+            let mut out = vec![[0.0; D]; n];
+            plain.compute(&y, &mut out);
+            let shape = plain.grid().expect("a grid");
+            assert_eq!(
+                exact_is_cheaper(D, n, &shape),
+                want_exact,
+                "d={D} extent {extent}: m = {}",
+                shape.m
+            );
+            let mut auto = GridRepulsion::<D>::new(h)
+                .with_max_side(cap)
+                .with_exact_when_cheaper(true);
+            let mut got = vec![[0.0; D]; n];
+            let z = auto.compute(&y, &mut got);
+            let mut exact = vec![[0.0; D]; n];
+            let ze = exact_repulsion(&y, &mut exact);
+            if want_exact {
+                assert!(auto.grid().is_none(), "d={D}: still on the grid");
+                assert_eq!(z.to_bits(), ze.to_bits());
+                assert_eq!(got, exact);
+            } else {
+                assert_eq!(auto.grid(), Some(shape), "d={D}: left the grid");
+                assert_eq!(got, out, "d={D}: not the grid's result");
+                // (The grid's accuracy is the business of the tests above.)
+                assert_ne!(z.to_bits(), ze.to_bits(), "d={D}: the exact Z");
+            }
+        }
+    }
+    run::<1>(1500, 1e7, 50.0);
+    run::<2>(2000, 1e5, 50.0);
+    run::<3>(2000, 1e4, 40.0);
+}

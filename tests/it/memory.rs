@@ -118,11 +118,29 @@ fn hostile_runs_stay_within_max_memory() {
     let cases: &[(&str, &[&str])] = &[
         (
             "a start spanning ±1e4, 2D",
-            &["ring.mtx", "--init", "wide2.txt", "-m", "20"],
+            &[
+                "ring.mtx",
+                "--init",
+                "wide2.txt",
+                "-m",
+                "20",
+                "--repulsion",
+                "grid",
+            ],
         ),
         (
             "a start spanning ±1e4, 3D",
-            &["ring.mtx", "-d", "3", "--init", "wide3.txt", "-m", "20"],
+            &[
+                "ring.mtx",
+                "-d",
+                "3",
+                "--init",
+                "wide3.txt",
+                "-m",
+                "20",
+                "--repulsion",
+                "grid",
+            ],
         ),
         ("eta 200000, 2D", &[ex, "--eta", "200000", "-m", "300"]),
         (
