@@ -108,7 +108,7 @@ fn repulsion<const D: usize>(args: &[String]) {
     );
     println!(
         "{:>9} {:>7} {:>5} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>8} {:>8}",
-        "N", "extent", "m", "binning", "S2G", "G2G", "G2S", "total", "exact", "ns/node", "ns/pair"
+        "N", "extent", "m", "binning", "S2G", "G2G", "G2S", "total", "exact", "G2G/node", "ns/pair"
     );
     // With --exact, the exact sum is timed on the same points too: the
     // per-unit costs behind defaults::REPULSION_COST.

@@ -170,7 +170,8 @@ impl Embedder {
             max_step: self.max_step,
             seed: self.seed,
             repulsion,
-            exact_when_cheaper: self.repulsion == RepulsionKind::Auto,
+            exact_when_cheaper: self.repulsion == RepulsionKind::Auto
+                && repulsion == RepulsionKind::Grid,
             grid_h: self
                 .grid_h
                 .unwrap_or_else(|| defaults::grid_h_for(self.dim, self.dof)),

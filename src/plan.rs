@@ -105,8 +105,8 @@ pub struct Plan {
     pub seed: u64,
     /// `Exact` or `Grid`.
     pub repulsion: RepulsionKind,
-    /// With `Grid`: whether an evaluation takes the exact sum where it is
-    /// estimated to be cheaper than the grid (`auto`; an explicit `grid`
+    /// Whether a grid evaluation takes the exact sum where it is estimated
+    /// to be cheaper (`auto` resolved to the grid; an explicit `grid`
     /// always uses the grid).
     pub exact_when_cheaper: bool,
     /// Target grid spacing (used by the grid engine).

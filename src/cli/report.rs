@@ -50,9 +50,7 @@ impl Reporter {
             capped: std::cell::Cell::new(false),
             crowded: std::cell::Cell::new(false),
             rising: std::cell::Cell::new(false),
-            exact: (plan.repulsion == sgtsne::repulse::RepulsionKind::Grid
-                && plan.exact_when_cheaper)
-                .then(|| std::cell::Cell::new(false)),
+            exact: plan.exact_when_cheaper.then(|| std::cell::Cell::new(false)),
             near_split: plan.near_split,
             dim: plan.dim,
             n: plan.n,

@@ -301,6 +301,23 @@ impl<const D: usize> GridRepulsion<D> {
         }
     }
 
+    /// The exact sum in place of the grid ([`GridRepulsion::with_exact_when_cheaper`]).
+    fn exact_instead(
+        &mut self,
+        y: &[[f64; D]],
+        out: &mut [[f64; D]],
+        t0: std::time::Instant,
+    ) -> f64 {
+        let exact = self.exact.as_mut().expect("the exact engine is enabled");
+        let z = Repulsion::<D>::compute(exact, y, out);
+        self.last_shape = None;
+        self.times = PhaseTimes {
+            binning: t0.elapsed().as_secs_f64(),
+            ..PhaseTimes::default()
+        };
+        z
+    }
+
     fn near_pairs(&mut self, m: usize, sp: Split) -> u64 {
         pair_bound::<D>(
             &self.counts,
@@ -402,21 +419,12 @@ impl<const D: usize> Repulsion<D> for GridRepulsion<D> {
         // cap costs more than the exact sum of a few thousand points), then
         // against the grid chosen with its near pairs.
         let capped = grid_shape_with(e, self.h, D, self.max_side, self.min_side);
-        let (shape, split) = if self.exact.is_some() && exact_is_cheaper(D, n, &capped) {
-            (capped, None)
-        } else {
-            self.choose_grid(y, &lo, e)
-        };
-        if let Some(exact) = self.exact.as_mut() {
-            if exact_is_cheaper(D, n, &shape) {
-                let z = Repulsion::<D>::compute(exact, y, out);
-                self.last_shape = None;
-                self.times = PhaseTimes {
-                    binning: t0.elapsed().as_secs_f64(),
-                    ..PhaseTimes::default()
-                };
-                return z;
-            }
+        if self.exact.is_some() && exact_is_cheaper(D, n, &capped) {
+            return self.exact_instead(y, out, t0);
+        }
+        let (shape, split) = self.choose_grid(y, &lo, e);
+        if self.exact.is_some() && exact_is_cheaper(D, n, &shape) {
+            return self.exact_instead(y, out, t0);
         }
         let GridShape { m, h, .. } = shape;
         let total = m.pow(D as u32);
