@@ -7,6 +7,7 @@
 //!   cargo run --release --bin sgtsne-bench -- fft-sizes [--max 2048]
 //!   cargo run --release --bin sgtsne-bench -- repulsion-file Y.txt --dim 3 --caps 70,100,130 [--ceiling 160 --targets 50,75,100] [--reps 3] [--sample 400]
 //!   cargo run --release --bin sgtsne-bench -- knn POINTS.npy [--k 90] [--n N] [--sample 8] [--skip-exact|--skip-approx]
+//!   cargo run --release --bin sgtsne-bench -- knn-query REF.npy QUERIES.npy [--k 25] [--graph-k 15,30] [--eps 0.05,0.1,0.2] [--reps 3]
 //!
 //! Threads: RAYON_NUM_THREADS (default: all cores). Timings go to stdout.
 
@@ -64,6 +65,7 @@ fn run() {
         Some("knn-graph") => knn_graph(&args),
         Some("points-graph") => points_graph(&args),
         Some("knn") => knn(&args),
+        Some("knn-query") => knn_query(&args),
         Some("fft-sizes") => fft_sizes(&args),
         _ => {
             eprintln!("usage: sgtsne-bench repulsion|attraction|knn-graph|knn [options] (see the source header)");
@@ -531,5 +533,80 @@ fn fft_sizes(args: &[String]) {
             best = best.min(t.elapsed().as_secs_f64());
         }
         println!("{n:>6} {f:>12} {:>10.3}", best * 1e9 / (lines * n) as f64);
+    }
+}
+
+/// Graph-guided queries against the exact query: seconds and recall@k
+/// (by distance, so ties count), for each graph size and ε.
+fn knn_query(args: &[String]) {
+    let usage = "usage: knn-query REF.npy QUERIES.npy";
+    let reference = sgtsne::io::points::read_npy(&PathBuf::from(args.get(2).expect(usage)))
+        .expect("read reference");
+    let queries = sgtsne::io::points::read_npy(&PathBuf::from(args.get(3).expect(usage)))
+        .expect("read queries");
+    let k: usize = arg(args, "--k", 25);
+    let list = |name: &str, default: &str| -> Vec<String> {
+        arg(args, name, default.to_string())
+            .split(',')
+            .map(str::to_string)
+            .collect()
+    };
+    let graph_ks: Vec<usize> = list("--graph-k", "15,30")
+        .iter()
+        .map(|v| v.parse().expect("--graph-k"))
+        .collect();
+    let eps: Vec<f64> = list("--eps", "0.05,0.1,0.2")
+        .iter()
+        .map(|v| v.parse().expect("--eps"))
+        .collect();
+    let reps: usize = arg(args, "--reps", 3);
+    println!(
+        "{} reference x {} dims, {} queries, k = {k}, threads {}",
+        reference.n(),
+        reference.d(),
+        queries.n(),
+        rayon::current_num_threads()
+    );
+    let best = |f: &mut dyn FnMut()| -> f64 {
+        (0..reps)
+            .map(|_| {
+                let t = Instant::now();
+                f();
+                t.elapsed().as_secs_f64()
+            })
+            .fold(f64::INFINITY, f64::min)
+    };
+    let mut truth = None;
+    let te = best(&mut || truth = Some(sgtsne::knn::exact_query(&reference, &queries, k)));
+    let truth = truth.expect("ran");
+    println!("exact query: {te:.3} s (best of {reps})");
+    let t = Instant::now();
+    let kmax = *graph_ks.iter().max().expect("a graph size");
+    let own = sgtsne::knn::exact(&reference, kmax);
+    println!(
+        "the reference's own {kmax}-NN (as a fit finds them): {:.2} s",
+        t.elapsed().as_secs_f64()
+    );
+    for &gk in &graph_ks {
+        let g = sgtsne::knn::SearchGraph::from_knn(&own, gk);
+        let t = Instant::now();
+        let index = sgtsne::knn::QueryIndex::new(&reference, &g, 1).expect("index");
+        let tb = t.elapsed().as_secs_f64();
+        for &e in &eps {
+            let p = sgtsne::knn::QueryParams { epsilon: e };
+            let mut got = None;
+            let tq = best(&mut || got = Some(index.query(&queries, k, &p)));
+            let got = got.expect("ran");
+            let mut hit = 0usize;
+            for i in 0..queries.n() {
+                let kth = truth.neighbors(i).1[k - 1];
+                hit += got.neighbors(i).1.iter().filter(|&&dd| dd <= kth).count();
+            }
+            println!(
+                "graph k {gk:3}  eps {e:5.2}: build {tb:.3} s  query {tq:.3} s ({:.3}x exact)  recall@{k} {:.5}",
+                tq / te,
+                hit as f64 / (queries.n() * k) as f64
+            );
+        }
     }
 }

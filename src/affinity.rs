@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use crate::defaults;
 use crate::error::{Error, Result};
-use crate::knn::{self, DescentProgress, KnnMethod};
+use crate::knn::{self, DescentProgress, KnnMethod, SearchGraph};
 use crate::pca::Pca;
 use crate::points::Points;
 use crate::sparse::Coo;
@@ -183,6 +183,10 @@ pub struct AffinityGraph {
     pub pca: Option<(Pca, Points)>,
     /// For an approximate search: its recall, estimated on a sample.
     pub recall: Option<f64>,
+    /// Each point's nearest neighbours, the first
+    /// [`defaults::SEARCH_GRAPH_K`]: what a model keeps so new points can
+    /// be matched by walking it.
+    pub search: Option<SearchGraph>,
 }
 
 /// Below this estimated recall the front ends suggest the exact search.
@@ -271,6 +275,7 @@ impl Affinities {
         });
         let t = Instant::now();
         let cal = knn::perplexity_graph(&nn, self.perplexity)?;
+        let search = Some(SearchGraph::from_knn(&nn, defaults::SEARCH_GRAPH_K));
         drop(nn);
         on_stage(Stage::Calibrated {
             points: pts.n(),
@@ -283,6 +288,7 @@ impl Affinities {
             not_converged: cal.not_converged,
             pca: fitted,
             recall,
+            search,
         })
     }
 }

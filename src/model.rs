@@ -4,19 +4,20 @@
 //! reference points after PCA, the PCA). It is saved as a NumPy `.npz`
 //! (docs/formats.md), versioned and checked on load.
 
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
+use rayon::prelude::*;
 use serde_json::{json, Value};
 
+use crate::affinity::AffinityGraph;
 use crate::embedder::Embedder;
 use crate::error::{Error, Result};
 use crate::graph::{lambda_rescale, StochasticGraph};
 use crate::io::mtx::Triplets;
-use crate::io::npz::{npz_entries, NpzWriter};
-use crate::io::points::{parse_npy_array, NpyArray};
-use crate::knn;
+use crate::io::npz::{NpzReader, NpzWriter};
+use crate::io::points::NpyArray;
+use crate::knn::{self, KnnMethod, QueryIndex, QueryParams, SearchGraph};
 use crate::order::VertexOrder;
 use crate::pca::Pca;
 use crate::place::{NewAffinities, Placement};
@@ -44,7 +45,30 @@ pub enum Source {
         pca: Option<Pca>,
         /// Input dimensions (before PCA).
         dims: usize,
+        /// The first neighbours of each reference point as the fit found
+        /// them: the graph an approximate query walks (absent from models
+        /// saved before such queries).
+        search: Option<SearchGraph>,
     },
+}
+
+impl Source {
+    /// What a model of `points` needs to place new points, taken from the
+    /// affinities built from them (the PCA and projected points if a PCA
+    /// was applied, the search graph).
+    pub fn from_points(points: Points, g: &mut AffinityGraph) -> Source {
+        let dims = points.d();
+        let (reference, pca) = match g.pca.take() {
+            Some((pca, reference)) => (reference, Some(pca)),
+            None => (points, None),
+        };
+        Source::Points {
+            reference,
+            pca,
+            dims,
+            search: g.search.take(),
+        }
+    }
 }
 
 /// A run that can be resumed and can place new points.
@@ -84,8 +108,11 @@ impl Model {
         result: &Embedding,
         source: Source,
     ) -> Result<Model> {
-        if let Source::Points { reference, .. } = &source {
-            if reference.n() != graph.n() {
+        if let Source::Points {
+            reference, search, ..
+        } = &source
+        {
+            if reference.n() != graph.n() || search.as_ref().is_some_and(|s| s.n() != graph.n()) {
                 return Err(Error::Input(format!(
                     "{} reference points for a graph of {} vertices",
                     reference.n(),
@@ -184,6 +211,7 @@ impl Model {
             reference,
             pca,
             dims,
+            search,
         } = &self.source
         else {
             return Err(Error::Input(
@@ -206,15 +234,35 @@ impl Model {
             None => x,
         };
         let k = s.k.min(reference.n());
-        let nn = knn::exact_query(reference, q, k);
+        let nn = match (s.knn, search) {
+            (KnnMethod::Exact, _) => knn::exact_query(reference, q, k),
+            (KnnMethod::Auto, None) => knn::exact_query(reference, q, k),
+            (KnnMethod::Auto, Some(_)) if q.n() < crate::defaults::QUERY_GRAPH_MIN => {
+                knn::exact_query(reference, q, k)
+            }
+            (_, Some(g)) => QueryIndex::new(reference, g, self.embedder.seed)?.query(
+                q,
+                k,
+                &QueryParams::default(),
+            ),
+            (_, None) => {
+                return Err(Error::param(
+                    "knn",
+                    "this model has no search graph (it was saved by an older sgtsne), so its neighbours can only be searched exactly: use knn = exact, or fit and save it again",
+                ))
+            }
+        };
         let mut aff = NewAffinities {
             ptr: (0..=x.n()).map(|i| i * k).collect(),
             idx: nn.idx.clone(),
             p: vec![0.0; nn.idx.len()],
         };
-        for (i, out) in aff.p.chunks_exact_mut(k).enumerate() {
-            knn::calibrate_row(nn.neighbors(i).1, s.perplexity, out);
-        }
+        aff.p
+            .par_chunks_exact_mut(k)
+            .enumerate()
+            .for_each(|(i, out)| {
+                knn::calibrate_row(nn.neighbors(i).1, s.perplexity, out);
+            });
         self.place(&aff, s)
     }
 
@@ -312,7 +360,13 @@ impl Model {
         z.i64("p_rowptr", &[n + 1], &rowptr)?;
         z.i64("p_colidx", &[colidx.len()], &colidx)?;
         z.f64("p_vals", &[g.nnz()], g.vals())?;
-        if let Source::Points { reference, pca, .. } = &self.source {
+        if let Source::Points {
+            reference,
+            pca,
+            search,
+            ..
+        } = &self.source
+        {
             z.f64(
                 "reference",
                 &[reference.n(), reference.d()],
@@ -321,6 +375,12 @@ impl Model {
             if let Some(p) = pca {
                 z.f64("pca_mean", &[p.d], &p.mean)?;
                 z.f64("pca_basis", &[p.d, p.k], &p.basis)?;
+            }
+            if let Some(g) = search {
+                if g.n() <= i32::MAX as usize {
+                    let idx: Vec<i32> = g.idx().iter().map(|&j| j as i32).collect();
+                    z.i32("search_graph", &[g.n(), g.k()], &idx)?;
+                }
             }
         }
         Ok(z)
@@ -373,20 +433,26 @@ impl Model {
         v
     }
 
-    /// Reads a model file written by [`Model::save`].
+    /// Reads a model file written by [`Model::save`]. Only what a
+    /// transform needs is read now; the graph P, most of the file, is
+    /// read and checked when the run resumes or the model is saved again
+    /// (from the file as it was opened).
     pub fn load(path: &Path) -> Result<Model> {
-        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-        Model::from_bytes(&bytes, path)
+        Model::read(NpzReader::open(path)?)
     }
 
     /// Reads a model from its file's bytes; `path` names it in errors.
     pub fn from_bytes(bytes: &[u8], path: &Path) -> Result<Model> {
+        Model::read(NpzReader::from_bytes(Arc::from(bytes), path)?)
+    }
+
+    fn read(z: NpzReader) -> Result<Model> {
+        let path = z.path().to_path_buf();
+        let path = path.as_path();
         let bad = |msg: String| Error::parse(path, 0, msg);
-        let mut a = npz_entries(bytes, path)?;
-        let params = a
-            .remove("params")
+        let params = z
+            .array("params")?
             .ok_or_else(|| bad("not an sgtsne model (no params)".into()))?;
-        let params = parse_npy_array(params, &path.join("params.npy"))?;
         let text: Vec<u8> = params.data.iter().map(|&b| b as u8).collect();
         let p: Value = serde_json::from_slice(&text)
             .map_err(|e| bad(format!("the model's params are not valid JSON: {e}")))?;
@@ -402,12 +468,15 @@ impl Model {
         }
         let (n, d) = (f.uint("n")? as usize, f.uint("dim")? as usize);
         let embedder = f.embedder()?;
-        let saved_p = SavedP::take(&mut a, path)?;
-        let mut take = |name: &str, shape: &[usize]| -> Result<Vec<f64>> {
-            let body = a
-                .remove(name)
+        for name in ["p_rowptr", "p_colidx", "p_vals"] {
+            if !z.has(name) {
+                return Err(bad(format!("the model has no '{name}' array")));
+            }
+        }
+        let take = |name: &str, shape: &[usize]| -> Result<Vec<f64>> {
+            let arr = z
+                .array(name)?
                 .ok_or_else(|| bad(format!("the model has no '{name}' array")))?;
-            let arr = parse_npy_array(body, &path.join(format!("{name}.npy")))?;
             check_shape(&arr, name, shape).map_err(bad)?;
             Ok(arr.data)
         };
@@ -435,10 +504,28 @@ impl Model {
                 } else {
                     None
                 };
+                // Absent from files written before graph-guided queries.
+                let search = match z.array("search_graph")? {
+                    None => None,
+                    Some(arr) => {
+                        let ks = arr.shape.get(1).copied().unwrap_or(0);
+                        check_shape(&arr, "search_graph", &[n, ks]).map_err(bad)?;
+                        let idx: Option<Vec<u32>> = arr
+                            .data
+                            .iter()
+                            .map(|&v| (v >= 0.0 && v < n as f64).then_some(v as u32))
+                            .collect();
+                        let idx = idx.ok_or_else(|| {
+                            bad("'search_graph' has an index out of range".into())
+                        })?;
+                        Some(SearchGraph::try_new(n, ks, idx).map_err(|e| bad(e.to_string()))?)
+                    }
+                };
                 Source::Points {
                     reference,
                     pca,
                     dims,
+                    search,
                 }
             }
             _ => {
@@ -451,7 +538,7 @@ impl Model {
         Ok(Model {
             embedder,
             graph: OnceLock::new(),
-            saved_p: Some(Arc::new(saved_p)),
+            saved_p: Some(Arc::new(SavedP(z))),
             coords,
             update,
             gains,
@@ -505,46 +592,30 @@ fn check_shape(a: &NpyArray, name: &str, want: &[usize]) -> std::result::Result<
     Ok(())
 }
 
-/// The three arrays of P as the file holds them, checked for their CRC
-/// only; decoded and checked when the model resumes or is saved again.
+/// The archive a model was read from, which holds P: decoded and checked
+/// when the model resumes or is saved again.
 #[derive(Debug)]
-struct SavedP {
-    path: PathBuf,
-    rowptr: Vec<u8>,
-    colidx: Vec<u8>,
-    vals: Vec<u8>,
-}
+struct SavedP(NpzReader);
 
 impl SavedP {
-    fn take(a: &mut BTreeMap<String, &[u8]>, path: &Path) -> Result<SavedP> {
-        let mut get = |name: &str| {
-            a.remove(name)
-                .map(<[u8]>::to_vec)
-                .ok_or_else(|| Error::parse(path, 0, format!("the model has no '{name}' array")))
-        };
-        Ok(SavedP {
-            path: path.to_path_buf(),
-            rowptr: get("p_rowptr")?,
-            colidx: get("p_colidx")?,
-            vals: get("p_vals")?,
-        })
-    }
-
     fn decode(&self, n: usize) -> Result<StochasticGraph> {
-        let bad = |msg: String| Error::parse(&self.path, 0, format!("the graph: {msg}"));
-        let parse = |bytes: &[u8], name: &str| {
-            parse_npy_array(bytes, &self.path.join(format!("{name}.npy")))
+        let path = self.0.path();
+        let bad = |msg: String| Error::parse(path, 0, format!("the graph: {msg}"));
+        let parse = |name: &str| {
+            self.0
+                .array(name)?
+                .ok_or_else(|| bad(format!("the model has no '{name}' array")))
         };
-        let rowptr = parse(&self.rowptr, "p_rowptr")?;
+        let rowptr = parse("p_rowptr")?;
         check_shape(&rowptr, "p_rowptr", &[n + 1]).map_err(bad)?;
         let nnz = rowptr.data.last().copied().unwrap_or(0.0);
         if !(nnz >= 0.0 && nnz <= u32::MAX as f64 * 2.0 && nnz.fract() == 0.0) {
             return Err(bad("bad row pointers".into()));
         }
         let nnz = nnz as usize;
-        let colidx = parse(&self.colidx, "p_colidx")?;
+        let colidx = parse("p_colidx")?;
         check_shape(&colidx, "p_colidx", &[nnz]).map_err(bad)?;
-        let vals = parse(&self.vals, "p_vals")?;
+        let vals = parse("p_vals")?;
         check_shape(&vals, "p_vals", &[nnz]).map_err(bad)?;
         let as_index = |v: f64, lim: f64| (v >= 0.0 && v <= lim && v.fract() == 0.0).then_some(v);
         let rowptr: Option<Vec<usize>> = rowptr

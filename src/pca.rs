@@ -61,11 +61,17 @@ impl Pca {
                 points.d()
             )));
         }
-        let xc = centre(points.as_slice(), &self.mean);
         let mut out = vec![0.0; n * k];
-        out.par_chunks_mut(ROWS * k)
-            .zip(xc.par_chunks(ROWS * d))
-            .for_each(|(o, c)| matmul(c, &self.basis, o, c.len() / d, d, k));
+        // Centred a block at a time, in the block's own buffer.
+        out.par_chunks_mut(ROWS / 4 * k)
+            .zip(points.as_slice().par_chunks(ROWS / 4 * d))
+            .for_each(|(o, x)| {
+                let c: Vec<f64> = x
+                    .chunks_exact(d)
+                    .flat_map(|r| r.iter().zip(&self.mean).map(|(v, m)| v - m))
+                    .collect();
+                matmul(&c, &self.basis, o, c.len() / d, d, k)
+            });
         Points::try_new(n, k, out)
     }
 

@@ -21,14 +21,16 @@ use rayon::prelude::*;
 use crate::defaults;
 use crate::error::{Error, Result};
 use crate::kernel::Kernel;
+use crate::knn::KnnMethod;
 use crate::repulse::interp::cubic_weights;
 use crate::repulse::{grid_shape, Convolver};
 
 crate::util::settings! {
     /// How new points are placed. The defaults are openTSNE's published
-    /// ones for this step (perplexity 5, k = 25, 250 iterations, momentum
-    /// 0.8, exaggeration 1.5, gradient norm clipped at 0.25), with the step
-    /// size for this gradient's scale (docs/algorithm.md).
+    /// ones for this step (perplexity 5, k = 25, momentum 0.8,
+    /// exaggeration 1.5, gradient norm clipped at 0.25), with the step size
+    /// for this gradient's scale and 150 iterations in place of 250, which
+    /// scored the same (docs/algorithm.md).
     #[derive(Clone, Debug)]
     pub struct Placement {
         /// Perplexity of a new point's affinities to its neighbours.
@@ -48,6 +50,11 @@ crate::util::settings! {
         /// Grid spacing of the reference's potentials; `None` = half the
         /// fitting default, since the grid is built once.
         grid_h: Option<f64>,
+        /// How a new point's neighbours are found: `Exact` searches every
+        /// reference point; `Approx` walks the model's search graph;
+        /// `Auto` walks it from [`defaults::QUERY_GRAPH_MIN`] new points
+        /// on when the model has one.
+        knn: KnnMethod,
     }
 }
 
@@ -62,6 +69,7 @@ impl Default for Placement {
             momentum: defaults::FINAL_MOMENTUM,
             max_grad_norm: defaults::PLACE_MAX_GRAD_NORM,
             grid_h: None,
+            knn: KnnMethod::Auto,
         }
     }
 }

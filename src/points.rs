@@ -69,14 +69,19 @@ impl Points {
     /// The coordinates minus `mean` (another set's, for queries), times
     /// `scale`, in f32.
     pub(crate) fn centred_f32_by(&self, mean: &[f64], scale: f64) -> Vec<f32> {
-        (0..self.n)
-            .flat_map(|i| {
-                self.row(i)
-                    .iter()
-                    .zip(mean)
-                    .map(move |(v, m)| ((v - m) * scale) as f32)
-            })
-            .collect()
+        use rayon::prelude::*;
+        let d = self.d;
+        let mut out = vec![0.0f32; self.n * d];
+        out.par_chunks_mut(d * 1024)
+            .zip(self.data.par_chunks(d * 1024))
+            .for_each(|(o, x)| {
+                for (o, x) in o.chunks_exact_mut(d).zip(x.chunks_exact(d)) {
+                    for ((o, v), m) in o.iter_mut().zip(x).zip(mean) {
+                        *o = ((v - m) * scale) as f32;
+                    }
+                }
+            });
+        out
     }
 
     /// The factor that keeps these points' squared distances about `mean`

@@ -360,6 +360,9 @@ fn placement(p: &Bound<'_, PyDict>) -> PyResult<Placement> {
     if let Some(v) = get::<f64>(p, "grid_h")? {
         s = s.grid_h(Some(v));
     }
+    if let Some(v) = parsed(p, "knn")? {
+        s = s.knn(v);
+    }
     s.validate().map_err(to_py)?;
     Ok(s)
 }
@@ -454,19 +457,7 @@ fn fit_points<'py>(
     let (result, model) = drive(py, n_jobs, on_report, on_stage, |hooks| {
         let mut g = aff.graph(&x, &mut |s| hooks.stage(s))?;
         let (graph, _) = StochasticGraph::from_coo_owned(std::mem::take(&mut g.coo), lambda)?;
-        let dims = x.d();
-        let source = match g.pca.take() {
-            Some((pca, reference)) => Source::Points {
-                reference,
-                pca: Some(pca),
-                dims,
-            },
-            None => Source::Points {
-                reference: x,
-                pca: None,
-                dims,
-            },
-        };
+        let source = Source::from_points(x, &mut g);
         fit(&e, &graph, init.as_ref(), source, keep_model, hooks)
     })?;
     Ok(finish(py, result, model))

@@ -158,6 +158,13 @@ def test_transform_is_batch_and_thread_invariant_and_lands_near_the_fit():
     assert same_bytes(part, whole[:37])
     est.set_params(n_jobs=1)
     assert same_bytes(est.transform(new), whole)
+    # The walk over the fitted points' graph: invariant too, and close to
+    # the exact search (200 new points: auto searched exactly).
+    walked = est.transform(new, knn="approx")
+    assert same_bytes(est.transform(new, knn="exact"), whole)
+    est.set_params(n_jobs=2)
+    assert same_bytes(est.transform(new[:37], knn="approx"), walked[:37])
+    assert np.median(np.linalg.norm(walked - whole, axis=1)) < 1e-3 * np.ptp(whole, axis=0).max()
     # New points land among the fitted points of their cluster.
     E = est.embedding_
     d2 = ((whole[:, None, :] - E[None, :, :]) ** 2).sum(-1)
@@ -176,6 +183,8 @@ def test_transform_settings_are_checked():
         est.transform(X[:5], learning_rate=-1.0)
     with pytest.raises(ValueError, match="invalid k: must be at least 1"):
         est.transform(X[:5], k=0)
+    with pytest.raises(ValueError, match="unknown kNN method 'annoy'"):
+        est.transform(X[:5], knn="annoy")
     with pytest.raises(ValueError, match="new points have 3 dimensions, the model's points 8"):
         est.transform(X[:5, :3])
     with pytest.raises(ValueError, match=r"X: point 2 coordinate 1 is NaN"):

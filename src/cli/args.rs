@@ -361,6 +361,12 @@ pub struct TransformArgs {
     #[arg(long, default_value_t = defaults::PLACE_EXAGGERATION, allow_negative_numbers = true)]
     pub exaggeration: f64,
 
+    /// Neighbour search (points only): exact (every model point), approx
+    /// (walk the model's neighbour graph), or auto (approx from 1000 new
+    /// points on, when the model has the graph)
+    #[arg(long, default_value_t = KnnMethod::Auto, value_name = "METHOD")]
+    pub knn: KnnMethod,
+
     /// Input format: mtx, npy, text or dat (default: by extension, then by content)
     #[arg(long, value_name = "FORMAT")]
     pub input_format: Option<InputFormat>,
@@ -492,7 +498,8 @@ impl TransformArgs {
             .k(self.k)
             .max_iter(self.max_iter)
             .eta(self.eta)
-            .exaggeration(self.exaggeration);
+            .exaggeration(self.exaggeration)
+            .knn(self.knn);
         p.validate()?;
         Ok(p)
     }

@@ -119,19 +119,7 @@ pub fn points_graph(
             g.not_converged, g.k
         );
     }
-    let dims = pts.d();
-    let source = o.keep.then(|| match g.pca.take() {
-        Some((pca, reference)) => Source::Points {
-            reference,
-            pca: Some(pca),
-            dims,
-        },
-        None => Source::Points {
-            reference: pts,
-            pca: None,
-            dims,
-        },
-    });
+    let source = o.keep.then(|| Source::from_points(pts, &mut g));
     Ok((g, source))
 }
 

@@ -221,22 +221,28 @@ pub fn parse_npy_array(bytes: &[u8], path: &Path) -> Result<NpyArray> {
         )));
     }
     let shape: Vec<usize> = dims.iter().map(|&v| v as usize).collect();
-    let sz = dtype.size();
-    let mut data = Vec::with_capacity(raw.len() / sz);
-    for c in raw.chunks_exact(sz) {
-        let mut b = [0u8; 8];
-        b[..sz].copy_from_slice(c);
-        if big {
-            b[..sz].reverse();
-        }
-        data.push(match dtype {
-            Dtype::F64 => f64::from_le_bytes(b),
-            Dtype::F32 => f32::from_le_bytes([b[0], b[1], b[2], b[3]]) as f64,
-            Dtype::I64 => i64::from_le_bytes(b) as f64,
-            Dtype::I32 => i32::from_le_bytes([b[0], b[1], b[2], b[3]]) as f64,
-            Dtype::U8 => b[0] as f64,
-        });
+    // One loop per element type: the conversion vectorises.
+    macro_rules! convert {
+        ($t:ty, $n:expr) => {
+            raw.chunks_exact($n)
+                .map(|c| {
+                    let b: [u8; $n] = c.try_into().expect("chunk of the element size");
+                    (if big {
+                        <$t>::from_be_bytes(b)
+                    } else {
+                        <$t>::from_le_bytes(b)
+                    }) as f64
+                })
+                .collect::<Vec<f64>>()
+        };
     }
+    let mut data = match dtype {
+        Dtype::F64 => convert!(f64, 8),
+        Dtype::F32 => convert!(f32, 4),
+        Dtype::I64 => convert!(i64, 8),
+        Dtype::I32 => convert!(i32, 4),
+        Dtype::U8 => raw.iter().map(|&b| b as f64).collect(),
+    };
     if fortran && shape.len() > 1 {
         data = fortran_to_c(&data, &shape);
     }

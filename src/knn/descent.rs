@@ -650,7 +650,7 @@ fn rp_tree(
 /// Squared distance in f32: eight lanes summed apart, then combined in a
 /// fixed order, so every build gives the same bits.
 #[inline(always)]
-fn sqdist32(a: &[f32], b: &[f32]) -> f32 {
+pub(super) fn sqdist32(a: &[f32], b: &[f32]) -> f32 {
     let mut s = [0.0f32; 8];
     let mut ca = a.chunks_exact(8);
     let mut cb = b.chunks_exact(8);

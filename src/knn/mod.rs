@@ -6,11 +6,13 @@ mod exact;
 mod heap;
 mod lowdim;
 mod perplexity;
+mod query;
 
 pub use descent::{approx, approx_with_progress, DescentParams, DescentProgress};
 pub use exact::{exact, exact_query};
 pub use lowdim::exact_low_dim;
 pub use perplexity::{calibrate_row, perplexity_graph, Calibration, PERPLEXITY_TOL};
+pub use query::{QueryIndex, QueryParams, SearchGraph};
 
 use crate::error::{Error, Result};
 use crate::points::Points;

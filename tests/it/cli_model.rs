@@ -133,6 +133,24 @@ fn transform_places_new_points_from_a_saved_model() {
         .iter()
         .all(|r| r.len() == 2 && r.iter().all(|v| v.is_finite())));
     assert_eq!(&all[..10], &ten[..]);
+    // 40 new points: auto searched exactly; the graph walk is asked for,
+    // and finds the same neighbours on this small, clustered model.
+    for (knn, out) in [("exact", "pe.txt"), ("approx", "pa.txt")] {
+        ok(&run(
+            &[
+                "transform",
+                "m.npz",
+                "new.txt",
+                "--knn",
+                knn,
+                "-o",
+                out,
+                "-q",
+            ],
+            d,
+        ));
+        assert_eq!(read_embedding(&d.join(out)), all, "--knn {knn}");
+    }
 }
 
 /// Wrong kinds, corrupt models and bad new points: exit 2, a message
@@ -164,11 +182,15 @@ fn transform_and_resume_refuse_bad_input() {
     ));
     let bytes = std::fs::read(d.join("m.npz")).unwrap();
     std::fs::write(d.join("short.npz"), &bytes[..bytes.len() / 2]).unwrap();
+    let at = |name: &[u8]| bytes.windows(name.len()).position(|w| w == name).unwrap() + 200;
     let mut flipped = bytes.clone();
-    flipped[bytes.len() / 3] ^= 1;
+    flipped[at(b"coords.npy")] ^= 1;
     std::fs::write(d.join("flipped.npz"), flipped).unwrap();
+    let mut flipped_p = bytes.clone();
+    flipped_p[at(b"p_colidx.npy")] ^= 1;
+    std::fs::write(d.join("flipped-p.npz"), flipped_p).unwrap();
     std::fs::write(d.join("foreign.npz"), b"just some text").unwrap();
-    let cases: [(&[&str], &str); 8] = [
+    let cases: [(&[&str], &str); 10] = [
         (&["transform", "m.npz", "edges.mtx"], "fitted on points"),
         (&["transform", "m.npz", "wide.txt"], "7 dimensions"),
         (&["transform", "m.npz", "nan.txt"], "nan.txt:2"),
@@ -176,6 +198,11 @@ fn transform_and_resume_refuse_bad_input() {
         (&["transform", "flipped.npz", "train.txt"], "flipped.npz"),
         (&["transform", "foreign.npz", "train.txt"], "foreign.npz"),
         (&["resume", "short.npz"], "short.npz"),
+        (&["resume", "flipped-p.npz"], "flipped-p.npz"),
+        (
+            &["transform", "m.npz", "train.txt", "--knn", "annoy"],
+            "--knn",
+        ),
         (&["transform", "m.npz", "train.txt", "--eta", "-1"], "--eta"),
     ];
     for (args, needle) in cases {

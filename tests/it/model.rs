@@ -8,6 +8,7 @@ use std::path::Path;
 use sgtsne::affinity::Affinities;
 use sgtsne::graph::StochasticGraph;
 use sgtsne::io::mtx::Triplets;
+use sgtsne::knn::KnnMethod;
 use sgtsne::model::Source;
 use sgtsne::points::Points;
 use sgtsne::util::Rng;
@@ -33,18 +34,7 @@ fn points_model(pts: &Points, dim: usize, iters: usize, pca: bool) -> Model {
         .pca(if pca { 3 } else { 0 });
     let mut g = aff.graph(pts, &mut |_| {}).unwrap();
     let (graph, _) = StochasticGraph::from_coo(&g.coo, 1.0).unwrap();
-    let source = match g.pca.take() {
-        Some((pca, reference)) => Source::Points {
-            reference,
-            pca: Some(pca),
-            dims: pts.d(),
-        },
-        None => Source::Points {
-            reference: pts.clone(),
-            pca: None,
-            dims: pts.d(),
-        },
-    };
+    let source = Source::from_points(pts.clone(), &mut g);
     let e = Embedder::new(dim).seed(5).max_iter(iters);
     let mut s = e.session(&graph, None).unwrap();
     s.run_to_end(&mut go).unwrap();
@@ -137,12 +127,18 @@ fn placement_is_batch_and_thread_invariant() {
     let new = blobs(120, 5, 3);
     for dim in 1..=3 {
         let m = points_model(&train, dim, 150, dim == 2);
-        let s = Placement::default().max_iter(60);
-        let all = in_pool(1, || m.transform_points(&new, &s).unwrap());
-        let first = in_pool(3, || m.transform_points(&rows(&new, 0..50), &s).unwrap());
-        assert_eq!(&all.as_slice()[..50 * dim], first.as_slice(), "dim {dim}");
-        let all3 = in_pool(2, || m.transform_points(&new, &s).unwrap());
-        assert_eq!(all, all3);
+        for knn in [KnnMethod::Exact, KnnMethod::Approx] {
+            let s = Placement::default().max_iter(60).knn(knn);
+            let all = in_pool(1, || m.transform_points(&new, &s).unwrap());
+            let first = in_pool(3, || m.transform_points(&rows(&new, 0..50), &s).unwrap());
+            assert_eq!(
+                &all.as_slice()[..50 * dim],
+                first.as_slice(),
+                "dim {dim} {knn}"
+            );
+            let all3 = in_pool(2, || m.transform_points(&new, &s).unwrap());
+            assert_eq!(all, all3, "dim {dim} {knn}");
+        }
     }
 }
 
@@ -306,10 +302,30 @@ fn bad_models_and_mismatched_inputs_are_errors() {
     for cut in [0, 1, 22, 100, bytes.len() - 1] {
         let _ = Model::from_bytes(&bytes[..cut], Path::new("m.npz"));
     }
+    let at = |name: &[u8]| {
+        bytes
+            .windows(name.len())
+            .position(|w| w == name)
+            .expect("the entry's name")
+            + 200
+    };
     let mut flipped = bytes.clone();
-    let k = bytes.len() / 3;
-    flipped[k] ^= 0x40;
+    flipped[at(b"coords.npy")] ^= 0x40;
     assert!(load_err(&flipped).contains("CRC"), "{}", load_err(&flipped));
+    // A damaged P is found when P is read: on resume, not by a transform,
+    // whose result does not depend on it.
+    let mut flipped = bytes.clone();
+    flipped[at(b"p_vals.npy")] ^= 0x40;
+    let loaded = Model::from_bytes(&flipped, Path::new("m.npz")).unwrap();
+    assert!(loaded
+        .transform_points(&blobs(3, 4, 2), &Placement::default())
+        .is_ok());
+    let e = loaded
+        .resume()
+        .err()
+        .expect("a damaged P resumed")
+        .to_string();
+    assert!(e.contains("m.npz") && e.contains("CRC"), "{e}");
     // A well-formed file of a newer format version.
     let arrays = sgtsne::io::npz::read_npz(&bytes, Path::new("m.npz")).unwrap();
     let mut z = sgtsne::io::npz::NpzWriter::new();
@@ -388,4 +404,123 @@ fn bad_models_and_mismatched_inputs_are_errors() {
     ));
     assert!(matches!(m.transform_graph(&t, &s), Err(Error::Input(_))));
     assert!(Points::try_new(1, 4, vec![0.0, f64::NAN, 0.0, 0.0]).is_err());
+}
+
+/// A points model keeps its search graph through its file, and new points
+/// matched by walking it land where the exact search puts them: the same
+/// neighbours for nearly all, so nearly the same places. A model without
+/// the graph (saved before it existed) is searched exactly under `auto`
+/// and refuses `approx` with a message that says what to do.
+#[test]
+fn graph_guided_placement_matches_the_exact_search() {
+    let dir = tempfile::tempdir().unwrap();
+    let train = blobs(3000, 20, 11);
+    let new = blobs(1200, 20, 12);
+    for dim in 1..=3 {
+        let m = points_model(&train, dim, 200, dim == 3);
+        let path = dir.path().join("m.npz");
+        m.save(&path).unwrap();
+        let back = Model::load(&path).unwrap();
+        let s = Placement::default().max_iter(100);
+        let exact = back
+            .transform_points(&new, &s.clone().knn(KnnMethod::Exact))
+            .unwrap();
+        let approx = back
+            .transform_points(&new, &s.clone().knn(KnnMethod::Approx))
+            .unwrap();
+        // 1,200 new points: auto walks the graph.
+        let auto = back.transform_points(&new, &s).unwrap();
+        assert_eq!(auto, approx, "dim {dim}");
+        assert_ne!(exact, approx, "dim {dim}: the walk was not taken");
+        let same = (0..new.n())
+            .filter(|&i| exact.row(i) == approx.row(i))
+            .count();
+        let extent = exact.as_slice().iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        let mut moved: Vec<f64> = (0..new.n())
+            .map(|i| {
+                exact
+                    .row(i)
+                    .iter()
+                    .zip(approx.row(i))
+                    .map(|(a, b)| (a - b) * (a - b))
+                    .sum::<f64>()
+                    .sqrt()
+                    / extent
+            })
+            .collect();
+        moved.sort_by(f64::total_cmp);
+        let p99 = moved[moved.len() * 99 / 100];
+        // Measured: 1,081 of 1,200 alike in 1D and 2D (20 dimensions, where
+        // a few of 25 neighbours differ), 1,199 in 3D (PCA to 3); the 99th
+        // percentile moved 1e-5 to 4e-5 of the extent.
+        assert!(
+            same as f64 >= 0.85 * new.n() as f64 && p99 < 1e-3,
+            "dim {dim}: only {same} of {} placed alike; 99th percentile moved {p99:e} of the extent",
+            new.n()
+        );
+        // Without the graph.
+        let arrays = sgtsne::io::npz::read_npz(&std::fs::read(&path).unwrap(), &path).unwrap();
+        assert!(arrays.contains_key("search_graph"));
+        let mut z = sgtsne::io::npz::NpzWriter::new();
+        for (name, a) in &arrays {
+            match name.as_str() {
+                "search_graph" => {}
+                "params" => z
+                    .bytes(name, &a.data.iter().map(|&b| b as u8).collect::<Vec<_>>())
+                    .unwrap(),
+                _ => z.f64(name, &a.shape, &a.data).unwrap(),
+            }
+        }
+        let mut old = Vec::new();
+        z.finish(&mut old).unwrap();
+        let old = Model::from_bytes(&old, Path::new("old.npz")).unwrap();
+        assert_eq!(old.transform_points(&new, &s).unwrap(), exact, "dim {dim}");
+        let e = old
+            .transform_points(&new, &s.clone().knn(KnnMethod::Approx))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("search graph") && e.contains("exact"), "{e}");
+    }
+}
+
+/// A loaded model reads P from the file as it was opened: replacing the
+/// file (as an atomic save does) does not change what resumes, and a file
+/// cut short under it is a clear error, never a panic.
+#[test]
+fn a_loaded_model_reads_p_from_the_file_it_opened() {
+    let dir = tempfile::tempdir().unwrap();
+    let g = common::random_graph(600, 3, 8, 4);
+    let e = Embedder::new(2).seed(2).max_iter(40);
+    let mut s = e.session(&g, None).unwrap();
+    s.run_to_end(&mut go).unwrap();
+    let path = dir.path().join("g.npz");
+    let model = Model::new(&e, &g, &mut s, Source::Graph { lambda: 1.0 }).unwrap();
+    model.save(&path).unwrap();
+    let want = {
+        let mut r = model.resume().unwrap();
+        r.run(20, &mut go).unwrap();
+        r.result().unwrap().coords
+    };
+    let loaded = Model::load(&path).unwrap();
+    let other = common::random_graph(600, 3, 8, 9);
+    let mut s2 = e.session(&other, None).unwrap();
+    s2.run_to_end(&mut go).unwrap();
+    Model::new(&e, &other, &mut s2, Source::Graph { lambda: 1.0 })
+        .unwrap()
+        .save(&path)
+        .unwrap();
+    let mut r = loaded.resume().unwrap();
+    r.run(20, &mut go).unwrap();
+    assert_eq!(r.result().unwrap().coords, want);
+    // Cut short in place.
+    let cut = Model::load(&path).unwrap();
+    let f = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+    f.set_len(std::fs::metadata(&path).unwrap().len() / 2)
+        .unwrap();
+    let e = cut
+        .resume()
+        .err()
+        .expect("resumed from half a file")
+        .to_string();
+    assert!(e.contains("g.npz") && e.contains("truncated"), "{e}");
 }
