@@ -513,10 +513,12 @@ impl Model {
                         let idx: Option<Vec<u32>> = arr
                             .data
                             .iter()
-                            .map(|&v| (v >= 0.0 && v < n as f64).then_some(v as u32))
+                            .map(|&v| {
+                                (v >= 0.0 && v < n as f64 && v.fract() == 0.0).then_some(v as u32)
+                            })
                             .collect();
                         let idx = idx.ok_or_else(|| {
-                            bad("'search_graph' has an index out of range".into())
+                            bad("'search_graph' has an entry that is not a point's index".into())
                         })?;
                         Some(SearchGraph::try_new(n, ks, idx).map_err(|e| bad(e.to_string()))?)
                     }

@@ -1,8 +1,10 @@
 //! Approximate k-nearest-neighbour queries against a fixed reference set,
 //! guided by the reference's own neighbour graph (the one its fit found).
 //!
-//! A query descends a random-projection tree to a leaf of about
-//! [`LEAF`] reference points, then walks the graph best first: the nearest
+//! A query descends a random-projection tree to a leaf of at most
+//! [`LEAF`] reference points, adds one point of each of the graph's
+//! largest connected components (a walk cannot leave its component), then
+//! walks the graph best first: the nearest
 //! unexpanded candidate's neighbours are measured, and those closer than
 //! the current `keep`-th best by the factor (1 + ε) become candidates in
 //! turn; the walk ends when no candidate is that close. The survivors are
