@@ -234,23 +234,24 @@ impl Model {
             None => x,
         };
         let k = s.k.min(reference.n());
-        let nn = match (s.knn, search) {
-            (KnnMethod::Exact, _) => knn::exact_query(reference, q, k),
-            (KnnMethod::Auto, None) => knn::exact_query(reference, q, k),
-            (KnnMethod::Auto, Some(_)) if q.n() < crate::defaults::QUERY_GRAPH_MIN => {
-                knn::exact_query(reference, q, k)
+        let walk = match (s.knn, search.as_ref()) {
+            (KnnMethod::Exact, _) => None,
+            (KnnMethod::Auto, g) => g.filter(|_| q.n() >= crate::defaults::QUERY_GRAPH_MIN),
+            (_, Some(g)) => Some(g),
+            (_, None) => {
+                return Err(Error::param(
+                    "knn",
+                    "this model has no search graph (it was saved by an older sgtsne), so its neighbours can only be searched exactly: ask for the exact search, or fit and save the model again",
+                ))
             }
-            (_, Some(g)) => QueryIndex::new(reference, g, self.embedder.seed)?.query(
+        };
+        let nn = match walk {
+            Some(g) => QueryIndex::new(reference, g, self.embedder.seed)?.query(
                 q,
                 k,
                 &QueryParams::default(),
             ),
-            (_, None) => {
-                return Err(Error::param(
-                    "knn",
-                    "this model has no search graph (it was saved by an older sgtsne), so its neighbours can only be searched exactly: use knn = exact, or fit and save it again",
-                ))
-            }
+            None => knn::exact_query(reference, q, k),
         };
         let mut aff = NewAffinities {
             ptr: (0..=x.n()).map(|i| i * k).collect(),

@@ -99,7 +99,7 @@ pub fn eigenmaps(g: &StochasticGraph, k: usize, opts: &Options) -> Eigenmaps {
         .iter()
         .map(|&d| if d > 0.0 { 1.0 / d.sqrt() } else { 0.0 })
         .collect();
-    let (label, count) = components(g);
+    let (label, count) = crate::util::components(g.n(), |i| g.row(i).0);
     let mut members: Vec<Vec<u32>> = vec![Vec::new(); count];
     let mut isolated = Vec::new();
     for i in 0..n {
@@ -157,42 +157,6 @@ pub fn eigenmaps(g: &StochasticGraph, k: usize, opts: &Options) -> Eigenmaps {
         isolated,
         degree,
     }
-}
-
-/// Connected components by union–find over the stored entries; labels are
-/// dense, numbered by each component's smallest vertex.
-fn components(g: &StochasticGraph) -> (Vec<u32>, usize) {
-    let n = g.n();
-    let mut parent: Vec<u32> = (0..n as u32).collect();
-    fn find(p: &mut [u32], mut x: u32) -> u32 {
-        while p[x as usize] != x {
-            let up = p[p[x as usize] as usize];
-            p[x as usize] = up;
-            x = up;
-        }
-        x
-    }
-    for i in 0..n {
-        for &j in g.row(i).0 {
-            let (a, b) = (find(&mut parent, i as u32), find(&mut parent, j));
-            if a != b {
-                // The smaller root wins, so labels follow the vertex order.
-                let (lo, hi) = if a < b { (a, b) } else { (b, a) };
-                parent[hi as usize] = lo;
-            }
-        }
-    }
-    let mut label = vec![u32::MAX; n];
-    let mut count = 0u32;
-    for i in 0..n {
-        let r = find(&mut parent, i as u32) as usize;
-        if label[r] == u32::MAX {
-            label[r] = count;
-            count += 1;
-        }
-        label[i] = label[r];
-    }
-    (label, count as usize)
 }
 
 /// S restricted to one component, in the component's local numbering.

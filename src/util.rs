@@ -192,3 +192,42 @@ fn trim_zeros(s: &str) -> &str {
         s
     }
 }
+
+/// Connected components by union–find, the graph given by each vertex's
+/// neighbours (edges in either direction join); labels are dense, numbered
+/// by each component's smallest vertex. Returns the labels and the count.
+pub(crate) fn components<'a>(
+    n: usize,
+    neighbours: impl Fn(usize) -> &'a [u32],
+) -> (Vec<u32>, usize) {
+    let mut parent: Vec<u32> = (0..n as u32).collect();
+    fn find(p: &mut [u32], mut x: u32) -> u32 {
+        while p[x as usize] != x {
+            let up = p[p[x as usize] as usize];
+            p[x as usize] = up;
+            x = up;
+        }
+        x
+    }
+    for i in 0..n {
+        for &j in neighbours(i) {
+            let (a, b) = (find(&mut parent, i as u32), find(&mut parent, j));
+            if a != b {
+                // The smaller root wins, so labels follow the vertex order.
+                let (lo, hi) = if a < b { (a, b) } else { (b, a) };
+                parent[hi as usize] = lo;
+            }
+        }
+    }
+    let mut label = vec![u32::MAX; n];
+    let mut count = 0u32;
+    for i in 0..n {
+        let r = find(&mut parent, i as u32) as usize;
+        if label[r] == u32::MAX {
+            label[r] = count;
+            count += 1;
+        }
+        label[i] = label[r];
+    }
+    (label, count as usize)
+}

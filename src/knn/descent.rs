@@ -607,30 +607,8 @@ fn rp_tree(
     if ids.len() < max_leaf {
         return vec![ids.len()];
     }
-    let mut rng = Rng::new(seed ^ node.wrapping_mul(0x2545_F491_4F6C_DD1D));
-    let a = ids[rng.below(ids.len())] as usize;
-    let b = ids[rng.below(ids.len())] as usize;
-    let dir: Vec<f32> = if a != b {
-        (0..d).map(|l| x[b * d + l] - x[a * d + l]).collect()
-    } else {
-        (0..d).map(|_| rng.normal() as f32).collect()
-    };
-    let key = |i: u32| -> (f32, u32) {
-        let r = &x[i as usize * d..(i as usize + 1) * d];
-        (r.iter().zip(&dir).map(|(u, v)| u * v).sum(), i)
-    };
     let big = ids.len() > 65_536;
-    let mut proj: Vec<(f32, u32)> = if big {
-        ids.par_iter().map(|&i| key(i)).collect()
-    } else {
-        ids.iter().map(|&i| key(i)).collect()
-    };
-    let mid = proj.len() / 2;
-    proj.select_nth_unstable_by(mid, |p, q| p.0.total_cmp(&q.0).then(p.1.cmp(&q.1)));
-    for (o, &(_, i)) in ids.iter_mut().zip(&proj) {
-        *o = i;
-    }
-    drop(proj);
+    let (_, _, mid) = rp_split(x, d, ids, seed, node);
     let (left, right) = ids.split_at_mut(mid);
     let (mut l, r) = if big {
         rayon::join(
@@ -645,6 +623,48 @@ fn rp_tree(
     };
     l.extend(r);
     l
+}
+
+/// One split of a random-projection tree: `ids` rearranged so that the
+/// half with the smaller projections on the line through two random
+/// members comes first. Returns the line's direction, the projection where
+/// the upper half starts (see [`project`]) and the lower half's size.
+/// Seeded by `seed` and the node's heap number, so any thread count splits
+/// the same way.
+pub(super) fn rp_split(
+    x: &[f32],
+    d: usize,
+    ids: &mut [u32],
+    seed: u64,
+    node: u64,
+) -> (Vec<f32>, f32, usize) {
+    let mut rng = Rng::new(seed ^ node.wrapping_mul(0x2545_F491_4F6C_DD1D));
+    let a = ids[rng.below(ids.len())] as usize;
+    let b = ids[rng.below(ids.len())] as usize;
+    let dir: Vec<f32> = if a != b {
+        (0..d).map(|l| x[b * d + l] - x[a * d + l]).collect()
+    } else {
+        (0..d).map(|_| rng.normal() as f32).collect()
+    };
+    let key = |i: u32| (project(&x[i as usize * d..(i as usize + 1) * d], &dir), i);
+    let mut proj: Vec<(f32, u32)> = if ids.len() > 65_536 {
+        ids.par_iter().map(|&i| key(i)).collect()
+    } else {
+        ids.iter().map(|&i| key(i)).collect()
+    };
+    let mid = proj.len() / 2;
+    proj.select_nth_unstable_by(mid, |p, q| p.0.total_cmp(&q.0).then(p.1.cmp(&q.1)));
+    let thr = proj[mid].0;
+    for (o, &(_, i)) in ids.iter_mut().zip(&proj) {
+        *o = i;
+    }
+    (dir, thr, mid)
+}
+
+/// A point's projection on a split's direction.
+#[inline]
+pub(super) fn project(row: &[f32], dir: &[f32]) -> f32 {
+    row.iter().zip(dir).map(|(u, v)| u * v).sum()
 }
 
 /// Squared distance in f32: eight lanes summed apart, then combined in a

@@ -18,12 +18,11 @@ use std::collections::BinaryHeap;
 
 use rayon::prelude::*;
 
-use super::descent::sqdist32;
+use super::descent::{project, rp_split, sqdist32};
 use super::heap::BoundedHeap;
 use super::{sqdist, Knn};
 use crate::error::{Error, Result};
 use crate::points::Points;
-use crate::util::Rng;
 
 /// Largest leaf of the entry tree.
 pub const LEAF: usize = 48;
@@ -259,7 +258,9 @@ impl<'a> QueryIndex<'a> {
             let splits: Vec<Option<(Vec<f32>, f32, usize)>> = parts
                 .into_par_iter()
                 .zip(level.par_iter())
-                .map(|(part, &(_, _, len, key))| (len > LEAF).then(|| split(x, d, part, seed, key)))
+                .map(|(part, &(_, _, len, key))| {
+                    (len > LEAF).then(|| rp_split(x, d, part, seed, key))
+                })
                 .collect();
             let mut next = Vec::new();
             for (&(node, start, len, key), sp) in level.iter().zip(splits) {
@@ -296,45 +297,29 @@ impl<'a> QueryIndex<'a> {
     fn component_entries(&self) -> Vec<u32> {
         let n = self.order.len();
         let d = self.reference.d();
-        let mut parent: Vec<u32> = (0..n as u32).collect();
-        fn root(parent: &mut [u32], mut i: u32) -> u32 {
-            while parent[i as usize] != i {
-                let up = parent[parent[i as usize] as usize];
-                parent[i as usize] = up;
-                i = up;
-            }
-            i
-        }
-        for i in 0..n {
-            for &j in &self.adj[self.adj_ptr[i]..self.adj_ptr[i + 1]] {
-                let (a, b) = (root(&mut parent, i as u32), root(&mut parent, j));
-                if a != b {
-                    parent[a.max(b) as usize] = a.min(b);
-                }
-            }
-        }
-        let roots: Vec<u32> = (0..n as u32).map(|i| root(&mut parent, i)).collect();
-        let mut size = vec![0usize; n];
-        for &r in &roots {
-            size[r as usize] += 1;
-        }
-        let mut comps: Vec<u32> = (0..n as u32).filter(|&i| roots[i as usize] == i).collect();
-        if comps.len() < 2 {
+        let (label, count) =
+            crate::util::components(n, |i| &self.adj[self.adj_ptr[i]..self.adj_ptr[i + 1]]);
+        if count < 2 {
             return Vec::new();
         }
-        // The root is a component's smallest position, so this order is
+        let mut size = vec![0usize; count];
+        for &c in &label {
+            size[c as usize] += 1;
+        }
+        // Labels follow each component's first position, so this order is
         // fixed by the data.
-        comps.sort_by_key(|&r| (std::cmp::Reverse(size[r as usize]), r));
+        let mut comps: Vec<u32> = (0..count as u32).collect();
+        comps.sort_by_key(|&c| (std::cmp::Reverse(size[c as usize]), c));
         comps.truncate(MAX_ENTRIES);
-        let mut slot = vec![u32::MAX; n];
-        for (t, &r) in comps.iter().enumerate() {
-            slot[r as usize] = t as u32;
+        let mut slot = vec![u32::MAX; count];
+        for (t, &c) in comps.iter().enumerate() {
+            slot[c as usize] = t as u32;
         }
         let mut mean = vec![0.0f64; comps.len() * d];
-        for (i, &r) in roots.iter().enumerate() {
-            let t = slot[r as usize];
-            if t != u32::MAX {
-                let m = &mut mean[t as usize * d..(t as usize + 1) * d];
+        for (i, &c) in label.iter().enumerate() {
+            let t = slot[c as usize] as usize;
+            if t < comps.len() {
+                let m = &mut mean[t * d..(t + 1) * d];
                 for (m, &v) in m.iter_mut().zip(&self.x[i * d..(i + 1) * d]) {
                     *m += v as f64;
                 }
@@ -343,16 +328,15 @@ impl<'a> QueryIndex<'a> {
         let mean: Vec<f32> = mean
             .chunks_exact(d)
             .zip(&comps)
-            .flat_map(|(m, &r)| {
-                let c = size[r as usize] as f64;
-                m.iter().map(move |v| (v / c) as f32)
+            .flat_map(|(m, &c)| {
+                let k = size[c as usize] as f64;
+                m.iter().map(move |v| (v / k) as f32)
             })
             .collect();
         let mut best = vec![(f32::INFINITY, u32::MAX); comps.len()];
-        for (i, &r) in roots.iter().enumerate() {
-            let t = slot[r as usize];
-            if t != u32::MAX {
-                let t = t as usize;
+        for (i, &c) in label.iter().enumerate() {
+            let t = slot[c as usize] as usize;
+            if t < comps.len() {
                 let dd = sqdist32(&self.x[i * d..(i + 1) * d], &mean[t * d..(t + 1) * d]);
                 if dd < best[t].0 {
                     best[t] = (dd, i as u32);
@@ -374,7 +358,7 @@ impl<'a> QueryIndex<'a> {
                     left,
                     right,
                 } => {
-                    at = if dot(q, &self.dirs[dir..dir + d]) < thr {
+                    at = if project(q, &self.dirs[dir..dir + d]) < thr {
                         left
                     } else {
                         right
@@ -501,36 +485,6 @@ impl<'a> QueryIndex<'a> {
     }
 }
 
-/// Splits `ids` at the median of their projections on the direction
-/// between two seeded random points of them; returns the direction, the
-/// threshold and the size of the lower half (which `ids` now begins with).
-fn split(x: &[f32], d: usize, ids: &mut [u32], seed: u64, key: u64) -> (Vec<f32>, f32, usize) {
-    let row = |i: u32| &x[i as usize * d..(i as usize + 1) * d];
-    let mut rng = Rng::new(seed ^ key.wrapping_mul(0x2545_F491_4F6C_DD1D));
-    let a = ids[rng.below(ids.len())];
-    let mut b = ids[rng.below(ids.len())];
-    // Two distinct points if there are any, so the hyperplane separates.
-    for _ in 0..8 {
-        if row(a) != row(b) {
-            break;
-        }
-        b = ids[rng.below(ids.len())];
-    }
-    let dir: Vec<f32> = if row(a) != row(b) {
-        row(b).iter().zip(row(a)).map(|(u, v)| u - v).collect()
-    } else {
-        (0..d).map(|_| rng.normal() as f32).collect()
-    };
-    let mut proj: Vec<(f32, u32)> = ids.iter().map(|&i| (dot(row(i), &dir), i)).collect();
-    let mid = proj.len() / 2;
-    proj.select_nth_unstable_by(mid, |p, q| p.0.total_cmp(&q.0).then(p.1.cmp(&q.1)));
-    let thr = proj[mid].0;
-    for (o, &(_, i)) in ids.iter_mut().zip(&proj) {
-        *o = i;
-    }
-    (dir, thr, mid)
-}
-
 struct Scratch {
     stamp: Vec<u32>,
     now: u32,
@@ -542,8 +496,13 @@ struct Scratch {
 }
 
 /// An f32 with a total order, for the candidate queue.
-#[derive(Clone, Copy, PartialEq)]
+#[derive(Clone, Copy)]
 struct Ord32(f32);
+impl PartialEq for Ord32 {
+    fn eq(&self, o: &Self) -> bool {
+        self.0.total_cmp(&o.0).is_eq()
+    }
+}
 impl Eq for Ord32 {}
 impl PartialOrd for Ord32 {
     fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
@@ -554,21 +513,4 @@ impl Ord for Ord32 {
     fn cmp(&self, o: &Self) -> std::cmp::Ordering {
         self.0.total_cmp(&o.0)
     }
-}
-
-#[inline(always)]
-fn dot(a: &[f32], b: &[f32]) -> f32 {
-    let mut s = [0.0f32; 8];
-    let mut ca = a.chunks_exact(8);
-    let mut cb = b.chunks_exact(8);
-    for (x, y) in (&mut ca).zip(&mut cb) {
-        for l in 0..8 {
-            s[l] += x[l] * y[l];
-        }
-    }
-    let mut r: f32 = ((s[0] + s[4]) + (s[1] + s[5])) + ((s[2] + s[6]) + (s[3] + s[7]));
-    for (x, y) in ca.remainder().iter().zip(cb.remainder()) {
-        r += x * y;
-    }
-    r
 }

@@ -1,6 +1,8 @@
 //! Points to graph: exact kNN against a naive reference, NN-descent recall,
 //! perplexity calibration, PCA.
 
+use crate::common;
+
 use sgtsne::knn::{self, DescentParams, Knn};
 use sgtsne::points::Points;
 use sgtsne::util::Rng;
@@ -45,11 +47,12 @@ fn naive(p: &Points, k: usize) -> Knn {
 
 /// The squared distance between points i and j, summed plainly.
 fn true_dist2(p: &Points, i: usize, j: usize) -> f64 {
-    p.row(i)
-        .iter()
-        .zip(p.row(j))
-        .map(|(a, b)| (a - b) * (a - b))
-        .sum()
+    dist2(p.row(i), p.row(j))
+}
+
+/// The squared distance between two rows, summed plainly.
+fn dist2(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum()
 }
 
 fn recall(a: &Knn, b: &Knn) -> f64 {
@@ -346,25 +349,12 @@ fn exact_query_equals_brute_force() {
         assert_eq!((got.n, got.k), (320, k));
         for i in 0..queries.n() {
             let mut all: Vec<(f64, u32)> = (0..reference.n())
-                .map(|j| {
-                    let dd: f64 = queries
-                        .row(i)
-                        .iter()
-                        .zip(reference.row(j))
-                        .map(|(a, b)| (a - b) * (a - b))
-                        .sum();
-                    (dd, j as u32)
-                })
+                .map(|j| (dist2(queries.row(i), reference.row(j)), j as u32))
                 .collect();
             all.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
             let (gi, gd) = got.neighbors(i);
             for t in 0..k {
-                let own: f64 = queries
-                    .row(i)
-                    .iter()
-                    .zip(reference.row(gi[t] as usize))
-                    .map(|(a, b)| (a - b) * (a - b))
-                    .sum();
+                let own = dist2(queries.row(i), reference.row(gi[t] as usize));
                 assert!(
                     (own - gd[t]).abs() <= 1e-12 * own.max(1e-300),
                     "d={d} query {i} rank {t}"
@@ -408,19 +398,14 @@ fn graph_guided_queries_find_the_true_neighbours() {
         let graph = knn::SearchGraph::from_knn(&own, gk);
         let index = knn::QueryIndex::new(&reference, &graph, 3).unwrap();
         let p = knn::QueryParams::default();
-        let got = in_pool(1, || index.query(&queries, k, &p));
+        let got = common::with_threads(1, || index.query(&queries, k, &p));
         let truth = knn::exact_query(&reference, &queries, k);
         let (mut hit, mut hit_far) = (0, 0);
         for i in 0..queries.n() {
             let (gi, gd) = got.neighbors(i);
             let kth = truth.neighbors(i).1[k - 1];
             for t in 0..k {
-                let dd: f64 = queries
-                    .row(i)
-                    .iter()
-                    .zip(reference.row(gi[t] as usize))
-                    .map(|(a, b)| (a - b) * (a - b))
-                    .sum();
+                let dd = dist2(queries.row(i), reference.row(gi[t] as usize));
                 assert!(
                     (dd - gd[t]).abs() <= 1e-12 * dd.max(1e-300),
                     "d={d} query {i} rank {t}: {} is not its distance {dd}",
@@ -453,10 +438,14 @@ fn graph_guided_queries_find_the_true_neighbours() {
         // Batch and thread invariance; the same index from the same seed.
         let part = Points::try_new(50, d, queries.as_slice()[100 * d..150 * d].to_vec()).unwrap();
         let again = knn::QueryIndex::new(&reference, &graph, 3).unwrap();
-        let some = in_pool(3, || again.query(&part, k, &p));
+        let some = common::with_threads(3, || again.query(&part, k, &p));
         assert_eq!(&some.idx[..], &got.idx[100 * k..150 * k], "d={d}");
         assert_eq!(&some.dist2[..], &got.dist2[100 * k..150 * k], "d={d}");
-        assert_eq!(in_pool(2, || index.query(&queries, k, &p)), got, "d={d}");
+        assert_eq!(
+            common::with_threads(2, || index.query(&queries, k, &p)),
+            got,
+            "d={d}"
+        );
     }
 }
 
@@ -488,12 +477,4 @@ fn graph_guided_queries_on_degenerate_references() {
     .is_err());
     assert!(knn::SearchGraph::try_new(3, 1, vec![0, 1, 3]).is_err());
     assert!(knn::SearchGraph::try_new(3, 2, vec![0, 1, 2]).is_err());
-}
-
-fn in_pool<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> T {
-    rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .unwrap()
-        .install(f)
 }

@@ -8,6 +8,7 @@ use std::path::Path;
 use sgtsne::affinity::Affinities;
 use sgtsne::graph::StochasticGraph;
 use sgtsne::io::mtx::Triplets;
+use sgtsne::io::points::NpyArray;
 use sgtsne::knn::KnnMethod;
 use sgtsne::model::Source;
 use sgtsne::points::Points;
@@ -110,14 +111,6 @@ fn rows(p: &Points, r: std::ops::Range<usize>) -> Points {
     Points::try_new(r.len(), d, p.as_slice()[r.start * d..r.end * d].to_vec()).unwrap()
 }
 
-fn in_pool<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> T {
-    rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .unwrap()
-        .install(f)
-}
-
 /// Each new point's result depends on the model and itself only: placing
 /// A ∪ B and keeping A's rows gives A's placement alone, bit for bit, on
 /// any thread count.
@@ -129,14 +122,15 @@ fn placement_is_batch_and_thread_invariant() {
         let m = points_model(&train, dim, 150, dim == 2);
         for knn in [KnnMethod::Exact, KnnMethod::Approx] {
             let s = Placement::default().max_iter(60).knn(knn);
-            let all = in_pool(1, || m.transform_points(&new, &s).unwrap());
-            let first = in_pool(3, || m.transform_points(&rows(&new, 0..50), &s).unwrap());
+            let all = common::with_threads(1, || m.transform_points(&new, &s).unwrap());
+            let first =
+                common::with_threads(3, || m.transform_points(&rows(&new, 0..50), &s).unwrap());
             assert_eq!(
                 &all.as_slice()[..50 * dim],
                 first.as_slice(),
                 "dim {dim} {knn}"
             );
-            let all3 = in_pool(2, || m.transform_points(&new, &s).unwrap());
+            let all3 = common::with_threads(2, || m.transform_points(&new, &s).unwrap());
             assert_eq!(all, all3, "dim {dim} {knn}");
         }
     }
@@ -284,6 +278,24 @@ fn placing_graph_vertices_by_their_edges() {
     }
 }
 
+/// The model file `bytes` written again array by array, each passed
+/// through `edit` (`None` drops it): `params` as bytes, the rest as f64.
+fn rewritten(bytes: &[u8], edit: impl Fn(&str, NpyArray) -> Option<NpyArray>) -> Vec<u8> {
+    let mut z = sgtsne::io::npz::NpzWriter::new();
+    for (name, a) in sgtsne::io::npz::read_npz(bytes, Path::new("m.npz")).unwrap() {
+        let Some(a) = edit(&name, a) else { continue };
+        if name == "params" {
+            let text: Vec<u8> = a.data.iter().map(|&b| b as u8).collect();
+            z.bytes(&name, &text).unwrap();
+        } else {
+            z.f64(&name, &a.shape, &a.data).unwrap();
+        }
+    }
+    let mut out = Vec::new();
+    z.finish(&mut out).unwrap();
+    out
+}
+
 fn load_err(bytes: &[u8]) -> String {
     match Model::from_bytes(bytes, Path::new("m.npz")) {
         Err(e) => e.to_string(),
@@ -327,43 +339,27 @@ fn bad_models_and_mismatched_inputs_are_errors() {
         .to_string();
     assert!(e.contains("m.npz") && e.contains("CRC"), "{e}");
     // A well-formed file of a newer format version.
-    let arrays = sgtsne::io::npz::read_npz(&bytes, Path::new("m.npz")).unwrap();
-    let mut z = sgtsne::io::npz::NpzWriter::new();
-    for (name, a) in &arrays {
+    let newer = rewritten(&bytes, |name, mut a| {
         if name == "params" {
             let text: Vec<u8> = a.data.iter().map(|&b| b as u8).collect();
             let text = String::from_utf8(text).unwrap();
             assert!(text.contains("\"version\":1"), "{text}");
-            z.bytes(
-                name,
-                text.replace("\"version\":1", "\"version\":9").as_bytes(),
-            )
-            .unwrap();
-        } else {
-            z.f64(name, &a.shape, &a.data).unwrap();
+            let text = text.replace("\"version\":1", "\"version\":9");
+            a.data = text.bytes().map(f64::from).collect();
+            a.shape = vec![a.data.len()];
         }
-    }
-    let mut newer = Vec::new();
-    z.finish(&mut newer).unwrap();
+        Some(a)
+    });
     let e = load_err(&newer);
     assert!(e.contains("m.npz") && e.contains("newer"), "{e}");
     // A P that is not a stochastic graph: found when the run resumes (a
     // transform does not read P), with a message naming the file.
-    let mut z = sgtsne::io::npz::NpzWriter::new();
-    for (name, a) in &arrays {
-        match name.as_str() {
-            "params" => z
-                .bytes(name, &a.data.iter().map(|&b| b as u8).collect::<Vec<_>>())
-                .unwrap(),
-            "p_vals" => {
-                let doubled: Vec<f64> = a.data.iter().map(|v| 2.0 * v).collect();
-                z.f64(name, &a.shape, &doubled).unwrap()
-            }
-            _ => z.f64(name, &a.shape, &a.data).unwrap(),
+    let bad_p = rewritten(&bytes, |name, mut a| {
+        if name == "p_vals" {
+            a.data.iter_mut().for_each(|v| *v *= 2.0);
         }
-    }
-    let mut bad_p = Vec::new();
-    z.finish(&mut bad_p).unwrap();
+        Some(a)
+    });
     let loaded = Model::from_bytes(&bad_p, Path::new("m.npz")).unwrap();
     assert!(loaded
         .transform_points(&blobs(3, 4, 2), &Placement::default())
@@ -459,20 +455,11 @@ fn graph_guided_placement_matches_the_exact_search() {
             new.n()
         );
         // Without the graph.
-        let arrays = sgtsne::io::npz::read_npz(&std::fs::read(&path).unwrap(), &path).unwrap();
-        assert!(arrays.contains_key("search_graph"));
-        let mut z = sgtsne::io::npz::NpzWriter::new();
-        for (name, a) in &arrays {
-            match name.as_str() {
-                "search_graph" => {}
-                "params" => z
-                    .bytes(name, &a.data.iter().map(|&b| b as u8).collect::<Vec<_>>())
-                    .unwrap(),
-                _ => z.f64(name, &a.shape, &a.data).unwrap(),
-            }
-        }
-        let mut old = Vec::new();
-        z.finish(&mut old).unwrap();
+        let bytes = std::fs::read(&path).unwrap();
+        assert!(sgtsne::io::npz::read_npz(&bytes, &path)
+            .unwrap()
+            .contains_key("search_graph"));
+        let old = rewritten(&bytes, |name, a| (name != "search_graph").then_some(a));
         let old = Model::from_bytes(&old, Path::new("old.npz")).unwrap();
         assert_eq!(old.transform_points(&new, &s).unwrap(), exact, "dim {dim}");
         let e = old
