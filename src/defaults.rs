@@ -177,3 +177,17 @@ pub const QUERY_EPSILON: f64 = 0.05;
 /// points on (fewer are searched exactly, as fast as building the entry
 /// tree).
 pub const QUERY_GRAPH_MIN: usize = 1000;
+
+/// `--init subsample` without a size: openTSNE's large-data tutorial
+/// embeds 25,000 of 1.3 million points first.
+pub const SUBSAMPLE_SIZE: usize = 25_000;
+/// Smallest sample a subsample start embeds.
+pub const SUBSAMPLE_MIN: usize = 100;
+/// A point outside the sample starts at the affinity-weighted median of
+/// this many nearest sample points, calibrated to this perplexity (at most
+/// a third of them).
+pub const SUBSAMPLE_PLACE_K: usize = 10;
+pub const SUBSAMPLE_PLACE_PERPLEXITY: f64 = 3.0;
+/// Seeded noise on the placed points, relative to the sample embedding's
+/// RMS radius.
+pub const SUBSAMPLE_JITTER: f64 = 1e-3;

@@ -145,6 +145,15 @@ impl Embedder {
         if n == 0 {
             return Err(Error::Input("the graph has no vertices".into()));
         }
+        if let Init::Subsample(size) = self.init {
+            if !points {
+                return Err(Error::param(
+                    "init",
+                    "a subsample start needs point coordinates; a graph has none: use spectral, random or given coordinates",
+                ));
+            }
+            crate::subsample::check_size(size, n)?;
+        }
         let repulsion = self.repulsion.resolve(n);
         let grid_max = self.grid_max.unwrap_or(defaults::grid_max(self.dim, n));
         Ok(Plan {
@@ -287,7 +296,8 @@ impl Embedder {
 
     /// As [`Embedder::session`], for a graph built from `points` (one row
     /// per vertex, e.g. the points the neighbours were searched in): a
-    /// `Pca` or `Auto` start is the points' top principal components.
+    /// `Pca` or `Auto` start is the points' top principal components. A
+    /// `Subsample` start must be given, from [`Embedder::subsample_start`].
     pub fn session_points(
         &self,
         graph: &StochasticGraph,
@@ -303,6 +313,12 @@ impl Embedder {
             )));
         }
         check_graph(graph)?;
+        if let (None, Init::Subsample(_)) = (init, plan.init) {
+            return Err(Error::param(
+                "init",
+                "a subsample start needs the affinities' settings: compute it with Embedder::subsample_start and pass it as the start",
+            ));
+        }
         if init.is_some() || plan.init != Init::Pca {
             return Session::new(plan, graph, init);
         }

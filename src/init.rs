@@ -24,6 +24,10 @@ pub enum Init {
     Pca,
     /// Laplacian eigenmaps of P.
     Spectral,
+    /// Point input only: embed a seeded random sample of this many points
+    /// first, place the others at their nearest sample points, start from
+    /// there ([`crate::subsample`]).
+    Subsample(usize),
 }
 
 impl Init {
@@ -45,21 +49,28 @@ impl std::str::FromStr for Init {
             "random" => Ok(Init::Random),
             "pca" => Ok(Init::Pca),
             "spectral" => Ok(Init::Spectral),
-            _ => Err(format!(
-                "unknown init '{s}': expected auto, random, pca or spectral"
-            )),
+            "subsample" => Ok(Init::Subsample(defaults::SUBSAMPLE_SIZE)),
+            _ => match s.strip_prefix("subsample:") {
+                Some(k) => k.parse().map(Init::Subsample).map_err(|_| {
+                    format!("subsample:{k}: the sample size must be a whole number, e.g. subsample:25000")
+                }),
+                None => Err(format!(
+                    "unknown init '{s}': expected auto, random, pca, spectral or subsample[:SIZE]"
+                )),
+            },
         }
     }
 }
 
 impl std::fmt::Display for Init {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Init::Auto => "auto",
-            Init::Random => "random",
-            Init::Pca => "pca",
-            Init::Spectral => "spectral",
-        })
+        match self {
+            Init::Auto => f.write_str("auto"),
+            Init::Random => f.write_str("random"),
+            Init::Pca => f.write_str("pca"),
+            Init::Spectral => f.write_str("spectral"),
+            Init::Subsample(k) => write!(f, "subsample:{k}"),
+        }
     }
 }
 
@@ -234,7 +245,7 @@ fn fix_signs(x: &mut [f64], n: usize, dim: usize) {
 /// Centres the start and scales it so the first coordinate's standard
 /// deviation is [`defaults::INIT_STD`]; an axis left with no spread gets
 /// seeded noise at 1% of that, so the gradient can open it.
-fn finish(y: &mut [f64], n: usize, dim: usize, seed: u64, what: &str) -> Result<()> {
+pub(crate) fn finish(y: &mut [f64], n: usize, dim: usize, seed: u64, what: &str) -> Result<()> {
     if n == 0 {
         return Ok(());
     }

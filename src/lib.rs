@@ -68,6 +68,7 @@ pub mod repulse;
 pub mod session;
 pub mod sparse;
 pub mod spectral;
+pub mod subsample;
 pub mod util;
 
 pub use embedder::Embedder;

@@ -175,11 +175,17 @@ impl Model {
         Ok(self.graph.get_or_init(|| g))
     }
 
+    /// The run's settings with every `auto` resolved, as they were for the
+    /// fit (for points, `auto` is the PCA start).
+    pub fn plan(&self) -> Result<crate::Plan> {
+        plan_for(&self.embedder, &self.source, self.n())
+    }
+
     /// A session that continues the run where it stopped: running it gives
     /// the bits the uninterrupted run would have.
     pub fn resume(&self) -> Result<Session> {
         let graph = self.graph()?;
-        let plan = self.embedder.plan(graph.n())?;
+        let plan = self.plan()?;
         Session::restore(
             plan,
             graph,
@@ -537,7 +543,7 @@ impl Model {
                 ))
             }
         };
-        embedder.plan(n).map_err(|e| bad(format!("{e}")))?;
+        plan_for(&embedder, &source, n).map_err(|e| bad(format!("{e}")))?;
         Ok(Model {
             embedder,
             graph: OnceLock::new(),
@@ -549,6 +555,13 @@ impl Model {
             kl: f.num("kl")?,
             source,
         })
+    }
+}
+
+fn plan_for(e: &Embedder, source: &Source, n: usize) -> Result<crate::Plan> {
+    match source {
+        Source::Points { .. } => e.plan_points(n),
+        Source::Graph { .. } => e.plan(n),
     }
 }
 

@@ -199,6 +199,10 @@ impl<const D: usize> Optimizer<D> {
                     "init",
                     "pca needs the points the graph was built from (Embedder::session_points); a graph alone has none: use spectral, random or given coordinates",
                 )),
+                (None, Init::Subsample(_)) => return Err(Error::param(
+                    "init",
+                    "a subsample start is computed from the points before the run (Embedder::subsample_start) and given as the start",
+                )),
                 (None, _) => crate::init::random(n, D, plan.seed),
             };
         let init_seconds = t.elapsed().as_secs_f64();

@@ -188,6 +188,14 @@ impl Plan {
             e.typical += basis;
             e.most += basis;
         }
+        if let Init::Subsample(k) = self.init {
+            // The start's n × dim coordinates, the placed rows and the
+            // list of points to place, and the sample's own run (its
+            // neighbours, graph and grid: about 4 KiB a sample point).
+            let extra = (self.n * (16 * self.dim + 8) + k * 4096) as u64;
+            e.typical += extra;
+            e.most += extra;
+        }
         e
     }
 }

@@ -239,12 +239,16 @@ class TSNE(_Base):
         Gradient-descent iterations.
     early_iter : int, default=250
         Iterations with early exaggeration (and momentum ``momentum``).
-    init : {"auto", "pca", "spectral", "random"} or ndarray of shape (n_samples, n_components), default="auto"
+    init : {"auto", "pca", "spectral", "random", "subsample", "subsample:K"} or ndarray of shape (n_samples, n_components), default="auto"
         The start: "pca" (the points' top principal components; what
         "auto" means for points), "spectral" (Laplacian eigenmaps of the
         affinity graph; what "auto" means for ``fit_graph``), "random"
-        (N(0, 1e-4^2)), or given coordinates. Informative starts are
-        scaled so the first coordinate's standard deviation is 1e-4.
+        (N(0, 1e-4^2)), "subsample:K" (points only; the large-data recipe
+        of openTSNE's tutorial: embed a seeded random sample of K points,
+        25,000 for plain "subsample", place every other point at its
+        nearest sample points and start from there), or given
+        coordinates. Informative starts are scaled so the first
+        coordinate's standard deviation is 1e-4.
     exaggeration : float, default=1.0
         Exaggeration after the early phase, to the end; 2-4 tightens
         clusters and shows more global structure on large data sets.
@@ -429,11 +433,15 @@ class TSNE(_Base):
     def _init(self, n: int) -> Optional[np.ndarray]:
         init = self.init
         if isinstance(init, str):
-            if init in ("auto", "pca", "spectral", "random"):
+            if init in ("auto", "pca", "spectral", "random", "subsample"):
+                return None
+            size = init[len("subsample:"):] if init.startswith("subsample:") else ""
+            if size.isdigit():
                 return None
             raise ValueError(
-                "invalid init: expected 'auto', 'pca', 'spectral', 'random' or an array "
-                f"of shape (n_samples, n_components), got {init!r}"
+                "invalid init: expected 'auto', 'pca', 'spectral', 'random', 'subsample', "
+                "'subsample:K' (K a whole number) or an array of shape "
+                f"(n_samples, n_components), got {init!r}"
             )
         a = _as_float_matrix(init, "init")
         if a.shape != (n, self.n_components):

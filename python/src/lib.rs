@@ -16,7 +16,7 @@ use pyo3::exceptions::{PyOSError, PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyBytes, PyDict};
 
-use sgtsne::affinity::{Affinities, Stage};
+use sgtsne::affinity::Affinities;
 use sgtsne::graph::StochasticGraph;
 use sgtsne::io::mtx::Triplets;
 use sgtsne::model::Source;
@@ -78,7 +78,7 @@ struct Hooks {
 }
 
 impl Hooks {
-    fn stage(&self, s: Stage) {
+    fn stage(&self, s: impl std::fmt::Display) {
         let _ = self.events.send(Event::Stage(s.to_string()));
     }
 
@@ -458,7 +458,23 @@ fn fit_points<'py>(
         let mut g = aff.graph(&x, &mut |s| hooks.stage(s))?;
         let (graph, _) = StochasticGraph::from_coo_owned(std::mem::take(&mut g.coo), lambda)?;
         let source = Source::from_points(x, &mut g);
-        fit(&e, &graph, init.as_ref(), source, keep_model, hooks)
+        let plan = e.plan_points(graph.n())?;
+        let start = match (&init, plan.init, &source) {
+            // The large-data recipe: a start from an embedded sample.
+            (None, sgtsne::Init::Subsample(_), Source::Points { reference, .. }) => {
+                let y0 = e.subsample_start(reference, &aff, &mut |s| hooks.stage(s))?;
+                Some(Points::try_new(plan.n, plan.dim, y0)?)
+            }
+            _ => None,
+        };
+        fit(
+            &e,
+            &graph,
+            start.as_ref().or(init.as_ref()),
+            source,
+            keep_model,
+            hooks,
+        )
     })?;
     Ok(finish(py, result, model))
 }
@@ -590,7 +606,7 @@ impl PyModel {
     }
     /// The settings of the run, with every `auto` resolved, by library name.
     fn plan<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        let p = self.inner.embedder().plan(self.inner.n()).map_err(to_py)?;
+        let p = self.inner.plan().map_err(to_py)?;
         let d = PyDict::new(py);
         d.set_item("dim", p.dim)?;
         d.set_item("max_iter", p.max_iter)?;

@@ -484,6 +484,27 @@ def test_starts_heavy_tails_and_exaggeration_match_the_cli(cli, tmp_path, dim):
     assert (plan["dof"], plan["exaggeration"], plan["late_exaggeration"], plan["late_start"]) == (0.7, 1.5, 3.0, 250)
 
 
+def test_subsample_start_matches_the_cli(cli, tmp_path):
+    # The large-data recipe: the same bytes as the command line, on any
+    # number of threads; its steps show with verbose; graphs refuse it.
+    X, _ = blobs(1500, d=8, seed=3)
+    np.save(tmp_path / "x.npy", X)
+    out = tmp_path / "s.npy"
+    run_cli(cli, str(tmp_path / "x.npy"), "-m", "300", "-e", "100", "--seed", "5",
+            "--init", "subsample:300", "--quiet", "-o", str(out))
+    want = np.load(out)
+    for j in (1, 2):
+        Y = sgtsne.TSNE(init="subsample:300", random_state=5, n_jobs=j, **FAST).fit_transform(X)
+        assert same_bytes(Y, want), j
+    assert not same_bytes(want, sgtsne.TSNE(random_state=5, **FAST).fit_transform(X))
+    with pytest.raises(ValueError, match="subsample:1500 needs between 100 and 1499"):
+        sgtsne.TSNE(init="subsample:1500", **FAST).fit(X)
+    with pytest.raises(ValueError, match="invalid init"):
+        sgtsne.TSNE(init="subsample:lots").fit(X)
+    with pytest.raises(ValueError, match="needs point coordinates"):
+        sgtsne.embed_graph(knn_graph(X[:300], 8), init="subsample:100")
+
+
 def test_unknown_init_is_refused():
     with pytest.raises(ValueError, match="invalid init"):
         sgtsne.TSNE(init="umap").fit(np.random.default_rng(0).normal(size=(50, 3)))

@@ -131,9 +131,12 @@ pub struct Args {
 
     /// Start: spectral (Laplacian eigenmaps of the graph; the default for
     /// graphs), pca (the points' principal components; the default for
-    /// points), random (N(0, 1e-4^2)), auto, or FILE: N rows of d numbers
-    /// in input vertex order (text with an optional header, or .npy). A
-    /// file named like a keyword needs a path: ./pca
+    /// points), random (N(0, 1e-4^2)), auto, subsample[:SIZE] (points: embed
+    /// a seeded sample of SIZE points, default 25000, place the others at
+    /// their nearest sample points and start from there; for large data),
+    /// or FILE: N rows of d numbers in input vertex order (text with an
+    /// optional header, or .npy). A file named like a keyword needs a path:
+    /// ./pca
     #[arg(long, value_name = "KIND|FILE", default_value = "auto")]
     pub init: InitArg,
 
@@ -235,6 +238,7 @@ impl std::str::FromStr for InitArg {
     fn from_str(s: &str) -> std::result::Result<Self, String> {
         Ok(match s.parse::<Init>() {
             Ok(k) => InitArg::Kind(k),
+            Err(e) if s.starts_with("subsample:") => return Err(e),
             Err(_) => InitArg::File(PathBuf::from(s)),
         })
     }

@@ -9,7 +9,7 @@ use sgtsne::io::output::{self, Format};
 use sgtsne::io::points::InputFormat;
 use sgtsne::model::Source;
 use sgtsne::points::Points;
-use sgtsne::{Embedding, Model, Plan};
+use sgtsne::{Embedding, Init, Model, Plan};
 
 use super::args::Args;
 use super::input;
@@ -29,9 +29,11 @@ pub fn run(args: &Args, point_flag: Option<&str>) -> Result<()> {
             args.input.display()
         );
     }
-    if format == InputFormat::Mtx && args.init == super::args::InitArg::Kind(sgtsne::Init::Pca) {
+    if let (InputFormat::Mtx, super::args::InitArg::Kind(k @ (Init::Pca | Init::Subsample(_)))) =
+        (format, &args.init)
+    {
         bail!(
-            "--init pca needs point coordinates, but {} is a graph (Matrix Market): use --init spectral (the default for graphs), random or a file",
+            "--init {k} needs point coordinates, but {} is a graph (Matrix Market): use --init spectral (the default for graphs), random or a file",
             args.input.display()
         );
     }
@@ -39,6 +41,10 @@ pub fn run(args: &Args, point_flag: Option<&str>) -> Result<()> {
     let o = input::Opts {
         quiet: args.quiet,
         cap: input::memory_cap(args.max_memory),
+        subsample: match args.init {
+            super::args::InitArg::Kind(Init::Subsample(k)) => Some(k),
+            _ => None,
+        },
         // Points are kept for the PCA start, the quality report and --save.
         keep: true,
     };
@@ -48,7 +54,7 @@ pub fn run(args: &Args, point_flag: Option<&str>) -> Result<()> {
         knn,
         input_nn,
         recall,
-        phases,
+        mut phases,
     } = input::read_graph(&args.input, format, args.lambda, &aff, &o)?;
     let reference = match &source {
         Some(Source::Points { reference, .. }) => Some(reference),
@@ -81,7 +87,18 @@ pub fn run(args: &Args, point_flag: Option<&str>) -> Result<()> {
         Some(p) => Some(read_labels(p, plan.n)?),
         None => None,
     };
-    let init = read_init(args, &plan)?;
+    let mut init = read_init(args, &plan)?;
+    if let (Init::Subsample(_), Some(r), None) = (plan.init, reference, &init) {
+        let y0 = embedder.subsample_start(r, &aff, &mut |s| {
+            if let Some(ph) = s.phase() {
+                phases.push(ph);
+            }
+            if !args.quiet {
+                eprintln!("{s}");
+            }
+        })?;
+        init = Some(Points::try_new(plan.n, plan.dim, y0)?);
+    }
     let prepare = t0.elapsed().as_secs_f64();
 
     let reporter = Reporter::new(args.quiet, plan.max_iter, &plan);

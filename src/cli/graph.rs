@@ -26,6 +26,7 @@ pub fn run(a: &GraphArgs) -> Result<()> {
         quiet: a.run.quiet,
         cap: input::memory_cap(a.max_memory),
         keep: false,
+        subsample: None,
     };
     let (g, _) = input::points_graph(&a.input, format, &aff, &o, &mut Vec::new())?;
     let comments = vec![format!(

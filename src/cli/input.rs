@@ -93,6 +93,11 @@ pub fn points_graph(
         pts.d()
     );
     check_memory(need, cap, &what)?;
+    if let Some(size) = o.subsample {
+        // Before the long neighbour search, not after it.
+        sgtsne::subsample::check_size(size, pts.n())
+            .with_context(|| format!("--init subsample:{size}"))?;
+    }
     let read = t.elapsed().as_secs_f64();
     phases.push(("read", read));
     if !quiet {
@@ -210,6 +215,8 @@ pub struct Opts {
     pub quiet: bool,
     pub cap: Cap,
     pub keep: bool,
+    /// A subsample start's size, checked against the points once read.
+    pub subsample: Option<usize>,
 }
 
 fn describe(what: &str, r: &PrepareReport, seconds: f64) {

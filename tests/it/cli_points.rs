@@ -571,3 +571,81 @@ fn approximate_search_shows_progress_and_recall() {
     let sum: f64 = phases.values().map(|v| v.as_f64().unwrap()).sum();
     assert!(sum <= r["seconds"]["prepare"].as_f64().unwrap() + 1e-6);
 }
+
+/// `--init subsample:K` end to end: the same bytes on 1 and 2 threads, a
+/// start unlike the PCA start, the report naming it with its phases; a
+/// graph, a sample too large and a malformed size refused with exit 2
+/// before any search, and no output left behind.
+#[test]
+fn subsample_start_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    save_npy(&blobs(2000, 6, 8), &d.join("pts.npy"));
+    let go = |init: &str, threads: &str, out: &str| {
+        let o = run(
+            &[
+                "pts.npy",
+                "--init",
+                init,
+                "--perplexity",
+                "10",
+                "-m",
+                "200",
+                "--threads",
+                threads,
+                "--report",
+                "r.json",
+                "-o",
+                out,
+            ],
+            d,
+        );
+        ok(&o);
+        String::from_utf8_lossy(&o.stderr).into_owned()
+    };
+    let err = go("subsample:300", "1", "one.txt");
+    assert!(
+        err.contains("seeded sample of 300 of the 2000 points")
+            && err.contains("placed the other 1700 points"),
+        "{err}"
+    );
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("r.json")).unwrap()).unwrap();
+    assert_eq!(report["parameters"]["init"], "subsample:300", "{report}");
+    let phases = report["seconds"]["prepare_phases"].to_string();
+    assert!(
+        phases.contains("subsample_embedding") && phases.contains("subsample_placement"),
+        "{phases}"
+    );
+    go("subsample:300", "2", "two.txt");
+    let one = std::fs::read(d.join("one.txt")).unwrap();
+    assert_eq!(one, std::fs::read(d.join("two.txt")).unwrap());
+    go("pca", "2", "pca.txt");
+    assert_ne!(one, std::fs::read(d.join("pca.txt")).unwrap());
+
+    // Refused before the neighbour search, not after it.
+    let refused = |args: &[&str], want: &str| {
+        let o = run(args, d);
+        fails(&o, want);
+        let e = String::from_utf8_lossy(&o.stderr);
+        assert!(!e.contains("nearest neighbours"), "{e}");
+    };
+    refused(
+        &["pts.npy", "--init", "subsample:2000", "-o", "bad.txt"],
+        "between 100 and 1999 sample points",
+    );
+    refused(
+        &["pts.npy", "--init", "subsample:many", "-o", "bad.txt"],
+        "whole number",
+    );
+    std::fs::write(
+        d.join("g.mtx"),
+        "%%MatrixMarket matrix coordinate real general\n3 3 2\n1 2 1\n2 3 1\n",
+    )
+    .unwrap();
+    refused(
+        &["g.mtx", "--init", "subsample", "-o", "bad.txt"],
+        "needs point coordinates",
+    );
+    assert!(!d.join("bad.txt").exists());
+}

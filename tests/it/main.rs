@@ -26,3 +26,4 @@ mod quality;
 mod schedule;
 mod session;
 mod steps;
+mod subsample;
