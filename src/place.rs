@@ -321,19 +321,24 @@ fn start<const D: usize>(reference: &[[f64; D]], idx: &[u32], p: &[f64]) -> [f64
                 .zip(p)
                 .map(|(&j, &w)| (reference[j as usize][a], w)),
         );
-        vals.sort_by(|u, v| u.0.total_cmp(&v.0));
-        let half = 0.5 * vals.iter().map(|v| v.1).sum::<f64>();
-        let mut acc = 0.0;
-        *o = vals.last().map_or(0.0, |v| v.0);
-        for &(v, w) in &vals {
-            acc += w;
-            if acc >= half {
-                *o = v;
-                break;
-            }
-        }
+        *o = weighted_median(&mut vals);
     }
     out
+}
+
+/// The weighted median of (value, weight) pairs: the smallest value at
+/// which the weights reach half their sum (0 for no pairs). Sorts `vals`.
+pub(crate) fn weighted_median(vals: &mut [(f64, f64)]) -> f64 {
+    vals.sort_by(|u, v| u.0.total_cmp(&v.0));
+    let half = 0.5 * vals.iter().map(|v| v.1).sum::<f64>();
+    let mut acc = 0.0;
+    for &(v, w) in vals.iter() {
+        acc += w;
+        if acc >= half {
+            return v;
+        }
+    }
+    vals.last().map_or(0.0, |v| v.0)
 }
 
 /// Places every new point; row i of the result is new point i.

@@ -21,6 +21,7 @@ use crate::error::{Error, Result};
 use crate::graph::StochasticGraph;
 use crate::init::Init;
 use crate::knn::{self, QueryIndex, QueryParams};
+use crate::place::weighted_median;
 use crate::points::Points;
 use crate::util::Rng;
 
@@ -126,10 +127,9 @@ impl Embedder {
                 format!("is {}, not a subsample start", self.init),
             ));
         };
-        self.validate()?;
         let n = points.n();
-        check_size(size, n)?;
-        let (dim, d) = (self.dim, points.d());
+        let dim = self.plan_points(n)?.dim;
+        let d = points.d();
         on_stage(SubsampleStage::Drawn { size, of: n });
         let ids = draw(n, size, self.seed);
         let mut data = Vec::with_capacity(size * d);
@@ -249,34 +249,24 @@ fn place_rest(
         out[b * block * dim..(b * block + ids.len()) * dim]
             .par_chunks_mut(dim)
             .enumerate()
-            .for_each(|(r, o)| {
-                let (idx, d2) = nn.neighbors(r);
-                let mut p = vec![0.0; idx.len()];
-                knn::calibrate_row(d2, perplexity, &mut p);
-                weighted_median(y, idx, &p, o);
-            });
+            .for_each_init(
+                || (vec![0.0; k], Vec::with_capacity(k)),
+                |(p, vals), (r, o)| {
+                    let (idx, d2) = nn.neighbors(r);
+                    knn::calibrate_row(d2, perplexity, p);
+                    for (a, o) in o.iter_mut().enumerate() {
+                        vals.clear();
+                        vals.extend(
+                            idx.iter()
+                                .zip(&*p)
+                                .map(|(&j, &w)| (y.row(j as usize)[a], w)),
+                        );
+                        *o = weighted_median(vals);
+                    }
+                },
+            );
     }
     Ok(out)
-}
-
-/// Per axis, the `p`-weighted median of rows `idx` of `y`.
-fn weighted_median(y: &Points, idx: &[u32], p: &[f64], out: &mut [f64]) {
-    let mut vals: Vec<(f64, f64)> = Vec::with_capacity(idx.len());
-    for (a, o) in out.iter_mut().enumerate() {
-        vals.clear();
-        vals.extend(idx.iter().zip(p).map(|(&j, &w)| (y.row(j as usize)[a], w)));
-        vals.sort_by(|u, v| u.0.total_cmp(&v.0));
-        let half = 0.5 * vals.iter().map(|v| v.1).sum::<f64>();
-        let mut acc = 0.0;
-        *o = vals.last().map_or(0.0, |v| v.0);
-        for &(v, w) in &vals {
-            acc += w;
-            if acc >= half {
-                *o = v;
-                break;
-            }
-        }
-    }
 }
 
 /// Seeded noise on the placed points, at [`defaults::SUBSAMPLE_JITTER`]

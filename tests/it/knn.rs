@@ -1,7 +1,7 @@
 //! Points to graph: exact kNN against a naive reference, NN-descent recall,
 //! perplexity calibration, PCA.
 
-use crate::common;
+use crate::common::{self, dist2};
 
 use sgtsne::knn::{self, DescentParams, Knn};
 use sgtsne::points::Points;
@@ -48,11 +48,6 @@ fn naive(p: &Points, k: usize) -> Knn {
 /// The squared distance between points i and j, summed plainly.
 fn true_dist2(p: &Points, i: usize, j: usize) -> f64 {
     dist2(p.row(i), p.row(j))
-}
-
-/// The squared distance between two rows, summed plainly.
-fn dist2(a: &[f64], b: &[f64]) -> f64 {
-    a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum()
 }
 
 fn recall(a: &Knn, b: &Knn) -> f64 {

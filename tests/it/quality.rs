@@ -13,15 +13,7 @@ use sgtsne::util::Rng;
 fn brute(p: &Points, i: usize, k: usize) -> Vec<u32> {
     let mut d: Vec<(f64, u32)> = (0..p.n())
         .filter(|&j| j != i)
-        .map(|j| {
-            let s: f64 = p
-                .row(i)
-                .iter()
-                .zip(p.row(j))
-                .map(|(a, b)| (a - b) * (a - b))
-                .sum();
-            (s, j as u32)
-        })
+        .map(|j| (crate::common::dist2(p.row(i), p.row(j)), j as u32))
         .collect();
     d.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
     d.into_iter().take(k).map(|x| x.1).collect()

@@ -71,15 +71,7 @@ fn reference(pts: &Points, dim: usize, size: usize) -> (Vec<usize>, Vec<f64>) {
     }
     for i in (0..n).filter(|&i| !in_sample[i]) {
         let mut d: Vec<(f64, usize)> = (0..size)
-            .map(|r| {
-                let s: f64 = pts
-                    .row(i)
-                    .iter()
-                    .zip(sample.row(r))
-                    .map(|(a, b)| (a - b) * (a - b))
-                    .sum();
-                (s, r)
-            })
+            .map(|r| (common::dist2(pts.row(i), sample.row(r)), r))
             .collect();
         d.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
         d.truncate(PLACE_K);

@@ -136,6 +136,11 @@ pub fn cannot_run(test: &str, why: &str) {
     eprintln!("SKIPPED {test}: {why}");
 }
 
+/// Squared Euclidean distance, summed in order (the tests' reference).
+pub fn dist2(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum()
+}
+
 /// Runs `f` in a pool of `t` threads.
 pub fn with_threads<T: Send>(t: usize, f: impl FnOnce() -> T + Send) -> T {
     rayon::ThreadPoolBuilder::new()
