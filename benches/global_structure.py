@@ -43,7 +43,8 @@ from sklearn.neighbors import NearestNeighbors
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-BIN = os.path.join(ROOT, "target", "release", "sgtsne")
+EXTRA = []
+BIN = os.environ.get("SGTSNE_BIN", os.path.join(ROOT, "target", "release", "sgtsne"))
 
 
 def knn_sets(X, k=10):
@@ -70,7 +71,7 @@ def global_score(dist_in, labels, Y):
 
 
 def ours(args, out, report, threads, plot=None, labels=None):
-    cmd = [BIN, *args, "--threads", str(threads), "-q", "-o", out, "--report", report]
+    cmd = [BIN, *args, *EXTRA, "--threads", str(threads), "-q", "-o", out, "--report", report]
     if plot:
         cmd += ["--plot", plot]
     if labels:
@@ -110,7 +111,7 @@ def fashion(a):
     print(f"\nFashion-MNIST {len(y)} x 50 (PCA), 2D, {a.threads} threads")
     print(f"{'run':<34} {'seconds':>8} {'KL':>8} {'10-NN':>8} {'global':>8}")
     res = {}
-    for seed in a.seeds:
+    for seed in [] if "ours" in a.skip else a.seeds:
         for init in ["random", "pca"]:
             if init == "pca" and seed != a.seeds[0] and not a.all_seeds:
                 continue
@@ -128,7 +129,7 @@ def fashion(a):
             p, g = preservation(ref, Y), global_score(dist_in, y, Y)
             res.setdefault(init, []).append((secs, kl, p, g))
             row(f"sgtsne --init {init} --seed {seed}", secs, kl, p, g)
-    if a.plots:
+    if a.plots and "ours" not in a.skip:
         ours(
             [x50, "--dof", "0.5"],
             os.path.join(a.work, "o.txt"),
@@ -140,15 +141,20 @@ def fashion(a):
     if "opentsne" not in a.skip:
         from openTSNE import TSNE
 
-        t = time.time()
-        emb = TSNE(n_components=2, perplexity=30, n_jobs=a.threads, random_state=1).fit(X)
-        secs = time.time() - t
-        Y = np.asarray(emb)
-        row("openTSNE (default PCA start)", secs, float(emb.kl_divergence), preservation(ref, Y),
-            global_score(dist_in, y, Y), "(KL: openTSNE's own)")
+        for rs in a.opentsne_seeds:
+            t = time.time()
+            emb = TSNE(n_components=2, perplexity=30, n_jobs=a.threads, random_state=rs).fit(X)
+            secs = time.time() - t
+            Y = np.asarray(emb)
+            g = global_score(dist_in, y, Y)
+            res.setdefault("openTSNE", []).append((secs, float(emb.kl_divergence), preservation(ref, Y), g))
+            row(f"openTSNE (default PCA start) random_state {rs}", secs, float(emb.kl_divergence),
+                preservation(ref, Y), g, "(KL: openTSNE's own)")
     for k, v in res.items():
         m = np.mean(np.array(v), axis=0)
-        row(f"mean of sgtsne --init {k} ({len(v)})", *m)
+        sd = np.std(np.array(v)[:, 3], ddof=1) if len(v) > 1 else 0.0
+        name = k if k == "openTSNE" else f"sgtsne --init {k}"
+        row(f"mean of {name} ({len(v)})", *m, f"(global sd {sd:.3f})")
 
 
 def pbmc_clusters(P, k=3, min_size=30):
@@ -242,8 +248,12 @@ def main():
     ap.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
     ap.add_argument("--all-seeds", action="store_true", help="also run the PCA start with every seed")
     ap.add_argument("--plots", help="directory for the README's pictures")
-    ap.add_argument("--skip", default="", help="comma list: fashion, pbmc, opentsne")
+    ap.add_argument("--ours-args", default="", help="more flags for every sgtsne run, e.g. '--momentum 0.8'")
+    ap.add_argument("--opentsne-seeds", type=int, nargs="+", default=[1],
+                    help="openTSNE's random_state for each of its runs (its Annoy search draws from it)")
+    ap.add_argument("--skip", default="", help="comma list: fashion, pbmc, opentsne, ours")
     a = ap.parse_args()
+    EXTRA.extend(a.ours_args.split())
     os.makedirs(a.work, exist_ok=True)
     if a.plots:
         os.makedirs(a.plots, exist_ok=True)

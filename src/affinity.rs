@@ -10,6 +10,7 @@ use crate::error::{Error, Result};
 use crate::knn::{self, DescentProgress, KnnMethod, SearchGraph};
 use crate::pca::Pca;
 use crate::points::Points;
+use crate::progress::Meter;
 use crate::sparse::Coo;
 
 crate::util::settings! {
@@ -34,6 +35,9 @@ crate::util::settings! {
         pca: usize,
         /// Seed of the approximate neighbour search.
         seed: u64,
+        /// Where the long stages report how far they have got, for a front
+        /// end to read while they run ([`crate::progress`]).
+        progress: Meter,
     }
 }
 
@@ -44,6 +48,7 @@ impl Default for Affinities {
             knn: KnnMethod::Auto,
             pca: defaults::PCA,
             seed: defaults::SEED,
+            progress: Meter::default(),
         }
     }
 }
@@ -237,8 +242,12 @@ impl Affinities {
             points
         } else {
             let t = Instant::now();
+            let phase = self
+                .progress
+                .phase(format!("PCA to {} dimensions", self.pca), 0);
             let p = Pca::fit(points, self.pca)?;
             let projected = p.project(points)?;
+            drop(phase);
             on_stage(Stage::Pca {
                 components: self.pca,
                 seconds: t.elapsed().as_secs_f64(),
@@ -249,14 +258,15 @@ impl Affinities {
         let method = self.knn.resolve(pts.n(), pts.d());
         let t = Instant::now();
         let mut eta = Eta::default();
-        let nn = knn::knn_with_progress(pts, k, method, self.seed, &mut |progress| {
-            let seconds = t.elapsed().as_secs_f64();
-            on_stage(Stage::Searching {
-                progress,
-                seconds,
-                eta: eta.update(progress, seconds),
-            })
-        })?;
+        let nn =
+            knn::knn_with_progress(pts, k, method, self.seed, &self.progress, &mut |progress| {
+                let seconds = t.elapsed().as_secs_f64();
+                on_stage(Stage::Searching {
+                    progress,
+                    seconds,
+                    eta: eta.update(progress, seconds),
+                })
+            })?;
         on_stage(Stage::Neighbours {
             k,
             method,
@@ -274,7 +284,7 @@ impl Affinities {
             recall
         });
         let t = Instant::now();
-        let cal = knn::perplexity_graph(&nn, self.perplexity)?;
+        let cal = knn::perplexity_graph_metered(&nn, self.perplexity, &self.progress)?;
         let search = Some(SearchGraph::from_knn(&nn, defaults::SEARCH_GRAPH_K));
         drop(nn);
         on_stage(Stage::Calibrated {

@@ -9,6 +9,7 @@ use crate::init::Init;
 use crate::order::VertexOrder;
 use crate::plan::{AttractionKind, Eta, Plan};
 use crate::points::Points;
+use crate::progress::Meter;
 use crate::repulse::{FftBackend, RepulsionKind};
 use crate::session::{Embedding, Session};
 
@@ -86,6 +87,10 @@ crate::util::settings! {
         fft: FftBackend,
         /// The cost is evaluated at iteration 1, every this many, and the last.
         report_every: usize,
+        /// Where building a session (start, vertex order, block layout)
+        /// reports how far it has got, for a front end to read while it
+        /// runs ([`crate::progress`]); not a setting of the run.
+        progress: Meter,
     }
 }
 
@@ -115,6 +120,7 @@ impl Default for Embedder {
             attraction: AttractionKind::default(),
             fft: FftBackend::default(),
             report_every: defaults::REPORT_EVERY,
+            progress: Meter::default(),
         }
     }
 }
@@ -291,7 +297,7 @@ impl Embedder {
     pub fn session(&self, graph: &StochasticGraph, init: Option<&[f64]>) -> Result<Session> {
         let plan = self.plan(graph.n())?;
         check_graph(graph)?;
-        Session::new(plan, graph, init)
+        Session::new(plan, graph, init, &self.progress)
     }
 
     /// As [`Embedder::session`], for a graph built from `points` (one row
@@ -320,10 +326,12 @@ impl Embedder {
             ));
         }
         if init.is_some() || plan.init != Init::Pca {
-            return Session::new(plan, graph, init);
+            return Session::new(plan, graph, init, &self.progress);
         }
+        let phase = self.progress.phase("PCA start", 0);
         let y0 = crate::init::pca(points, plan.dim, plan.seed)?;
-        Session::new(plan, graph, Some(&y0))
+        drop(phase);
+        Session::new(plan, graph, Some(&y0), &self.progress)
     }
 
     /// Runs `max_iter` iterations from the planned start and returns the result.

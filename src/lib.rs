@@ -63,6 +63,7 @@ pub mod place;
 pub mod plan;
 pub mod plot;
 pub mod points;
+pub mod progress;
 pub mod quality;
 pub mod repulse;
 pub mod session;

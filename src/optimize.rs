@@ -14,6 +14,7 @@ use crate::kernel::Kernel;
 use crate::order::{self, Permutation};
 use crate::plan::Plan;
 use crate::points::Points;
+use crate::progress::Meter;
 use crate::repulse::{ExactRepulsion, GridRepulsion, Repulsion, RepulsionKind};
 use crate::util::short_num;
 use crate::util::{fixed_sum_rows_into, CHUNK};
@@ -165,7 +166,12 @@ pub(crate) struct Optimizer<const D: usize> {
 impl<const D: usize> Optimizer<D> {
     /// The symbolic work, once: ordering, permuted graph, attraction
     /// layout, repulsion engine, and the start in working order.
-    pub(crate) fn new(plan: Plan, g: &StochasticGraph, init: Option<&[f64]>) -> Result<Self> {
+    pub(crate) fn new(
+        plan: Plan,
+        g: &StochasticGraph,
+        init: Option<&[f64]>,
+        meter: &Meter,
+    ) -> Result<Self> {
         debug_assert_eq!(plan.dim, D);
         let n = g.n();
         if let Some(y0) = init {
@@ -191,7 +197,9 @@ impl<const D: usize> Optimizer<D> {
             match (init, plan.init) {
                 (Some(y0), _) => y0.to_vec(),
                 (None, Init::Spectral) => {
+                    let phase = meter.phase("spectral start", 0);
                     let (y0, report) = crate::init::spectral(g, D, plan.seed)?;
+                    drop(phase);
                     spectral = Some(report);
                     y0
                 }
@@ -207,7 +215,10 @@ impl<const D: usize> Optimizer<D> {
             };
         let init_seconds = t.elapsed().as_secs_f64();
         let t = Instant::now();
+        let phase = meter.phase(format!("vertex order ({})", plan.order), 0);
         let perm = order::compute(g, plan.order)?;
+        drop(phase);
+        let _phase = meter.phase("block layout", 0);
         let attraction: Box<dyn Attraction<D>> = match plan.block_size {
             Some(beta) => {
                 Box::new(CsbAttraction::with_beta_permuted(g, &perm, beta).with_kernel(kernel))

@@ -10,6 +10,7 @@ use crate::optimize::Optimizer;
 pub use crate::optimize::{Progress, RunStatus, Timings, EXACT_KL_MAX_N};
 use crate::plan::Plan;
 use crate::points::Points;
+use crate::progress::Meter;
 
 /// The optimisation of one graph, in 1, 2 or 3 dimensions (chosen at run
 /// time; the engines are compiled per dimension).
@@ -60,11 +61,16 @@ pub struct Embedding {
 
 impl Session {
     /// Builds the engines for `plan` (see [`crate::Embedder::session`]).
-    pub(crate) fn new(plan: Plan, g: &StochasticGraph, init: Option<&[f64]>) -> Result<Session> {
+    pub(crate) fn new(
+        plan: Plan,
+        g: &StochasticGraph,
+        init: Option<&[f64]>,
+        meter: &Meter,
+    ) -> Result<Session> {
         let inner = match plan.dim {
-            1 => Inner::D1(Optimizer::new(plan, g, init)?),
-            2 => Inner::D2(Optimizer::new(plan, g, init)?),
-            _ => Inner::D3(Optimizer::new(plan, g, init)?),
+            1 => Inner::D1(Optimizer::new(plan, g, init, meter)?),
+            2 => Inner::D2(Optimizer::new(plan, g, init, meter)?),
+            _ => Inner::D3(Optimizer::new(plan, g, init, meter)?),
         };
         Ok(Session { inner })
     }
@@ -81,7 +87,7 @@ impl Session {
         gains: &[f64],
         iterations: usize,
     ) -> Result<Session> {
-        let mut s = Session::new(plan, g, Some(coords))?;
+        let mut s = Session::new(plan, g, Some(coords), &Meter::default())?;
         with_optimizer!(&mut s.inner, o => o.restore(upd, gains, iterations))?;
         Ok(s)
     }

@@ -481,7 +481,8 @@ impl Args {
             .grid_max(self.grid_max)
             .near_split(!self.no_near_split)
             .order(self.order)
-            .attraction(self.attraction);
+            .attraction(self.attraction)
+            .progress(super::watch::meter().clone());
         if let Some(v) = std::env::var_os("SGTSNE_FFT") {
             let v = v.to_string_lossy();
             let b: FftBackend = v
@@ -516,7 +517,8 @@ impl PointsOpts {
             .perplexity(self.perplexity)
             .knn(self.knn)
             .pca(self.pca)
-            .seed(seed);
+            .seed(seed)
+            .progress(super::watch::meter().clone());
         a.validate()?;
         Ok(a)
     }

@@ -94,7 +94,7 @@ pub fn run(args: &Args, point_flag: Option<&str>) -> Result<()> {
                 phases.push(ph);
             }
             if !args.quiet {
-                eprintln!("{s}");
+                super::watch::say(&s.to_string());
             }
         })?;
         init = Some(Points::try_new(plan.n, plan.dim, y0)?);
@@ -130,6 +130,7 @@ pub fn run(args: &Args, point_flag: Option<&str>) -> Result<()> {
     };
     let preservation = if quality_needed {
         let t = Instant::now();
+        let _phase = super::watch::meter().phase("quality report: 10-NN preservation", 0);
         let p = match (reference, &input_nn) {
             (Some(_), Some((nn, k))) => {
                 sgtsne::quality::preservation_given(nn, *k, &result.coords, plan.seed)?

@@ -13,6 +13,7 @@ use sgtsne::memory;
 use sgtsne::model::Source;
 
 use super::args::PointsOpts;
+use super::watch::say;
 
 /// The memory cap: the flag, else what the machine has available.
 pub type Cap = Option<(u64, &'static str)>;
@@ -85,7 +86,9 @@ pub fn points_graph(
 ) -> Result<(AffinityGraph, Option<Source>)> {
     let (quiet, cap) = (o.quiet, o.cap);
     let t = Instant::now();
+    let reading = super::watch::meter().phase(format!("reading {}", path.display()), 0);
     let pts = sgtsne::io::points::read_points(path, format)?;
+    drop(reading);
     let need = memory::estimate_points(pts.n(), pts.d(), aff.neighbours(pts.n()));
     let what = format!(
         "the kNN graph of {} points of {} dimensions",
@@ -101,12 +104,12 @@ pub fn points_graph(
     let read = t.elapsed().as_secs_f64();
     phases.push(("read", read));
     if !quiet {
-        eprintln!(
+        say(&format!(
             "read {}: {} points of {} dimensions ({read:.2} s)",
             path.display(),
             pts.n(),
             pts.d(),
-        );
+        ));
     }
     let mut g = aff
         .graph(&pts, &mut |s| {
@@ -114,15 +117,15 @@ pub fn points_graph(
                 phases.push(ph);
             }
             if !quiet {
-                eprintln!("{s}")
+                say(&s.to_string())
             }
         })
         .with_context(|| path.display().to_string())?;
     if !quiet && g.not_converged > 0 {
-        eprintln!(
+        say(&format!(
             "note: {} points could not reach the perplexity over {} neighbours (too few distinct distances); they use the closest entropy found",
             g.not_converged, g.k
-        );
+        ));
     }
     let source = o.keep.then(|| Source::from_points(pts, &mut g));
     Ok((g, source))
@@ -144,7 +147,9 @@ pub fn read_graph(
     let mut phases = Vec::new();
     let (what, coo, source) = if format == InputFormat::Mtx {
         let t = Instant::now();
+        let reading = super::watch::meter().phase(format!("reading {}", path.display()), 0);
         let coo = sgtsne::io::mtx::read_matrix_market(path)?;
+        drop(reading);
         phases.push(("read", t.elapsed().as_secs_f64()));
         let what = format!(
             "the graph of {} vertices ({} entries) in {}",
@@ -176,7 +181,8 @@ pub fn read_graph(
         ("kNN graph".to_string(), g.coo, source)
     };
     let t = Instant::now();
-    let (graph, report) = StochasticGraph::from_coo_owned(coo, lambda)?;
+    let (graph, report) =
+        StochasticGraph::from_coo_owned_metered(coo, lambda, super::watch::meter())?;
     let secs = t.elapsed().as_secs_f64();
     phases.push(("graph", secs));
     if !o.quiet {
@@ -220,10 +226,10 @@ pub struct Opts {
 }
 
 fn describe(what: &str, r: &PrepareReport, seconds: f64) {
-    eprintln!(
+    say(&format!(
         "{}: {} vertices, {} edges; {} columns already stochastic; {} entries after symmetrisation ({seconds:.2} s)",
         what, r.vertices, r.entries, r.already_stochastic, r.symmetric_entries
-    );
+    ));
     if r.isolated > 0 {
         eprintln!(
             "warning: {} vertices have no edges; they are embedded by repulsion alone",

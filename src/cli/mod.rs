@@ -10,6 +10,7 @@ mod graph;
 mod input;
 mod model;
 mod report;
+mod watch;
 
 use std::path::Path;
 
@@ -28,6 +29,7 @@ fn in_workers<T: Send>(n: usize, quiet: bool, job: impl FnOnce() -> Result<T> + 
         .num_threads(worker_count(n, quiet))
         .build_global()
         .context("could not start the worker threads")?;
+    let _watch = watch::Watch::start(quiet);
     rayon::scope(|_| job())
 }
 

@@ -60,7 +60,7 @@ impl Reporter {
     /// The banner before the run; `start` says where it starts.
     pub fn start(&self, plan: &Plan, need: sgtsne::memory::Estimate, start: &str) {
         if !self.quiet {
-            eprintln!(
+            super::watch::say(&format!(
                 "embedding {} vertices in {}D from {start}: {} iterations, {}{}, repulsion {:?}, memory estimate {} (at most {})",
                 plan.n,
                 plan.dim,
@@ -74,16 +74,16 @@ impl Reporter {
                 plan.repulsion,
                 sgtsne::memory::human(need.typical),
                 sgtsne::memory::human(need.most)
-            );
+            ));
             if plan.n >= LONG_SETUP_N {
                 let rate = match plan.order {
                     sgtsne::order::VertexOrder::Metis => "0.5 to 1 s",
                     _ => "about 0.05 s",
                 };
-                eprintln!(
-                    "building the start, the vertex order ({}) and the block layout ({rate} per million graph entries on two cores; no progress lines until it is done)",
+                super::watch::say(&format!(
+                    "building the start, the vertex order ({}) and the block layout ({rate} per million graph entries on two cores)",
                     plan.order
-                );
+                ));
             }
         }
     }
@@ -93,13 +93,13 @@ impl Reporter {
         if self.quiet {
             return;
         }
-        eprintln!(
+        super::watch::say(&format!(
             "vertex order and block layout built ({:.2} s)",
             session.timings().setup
-        );
+        ));
         if let Some(s) = session.spectral() {
             let t = session.timings();
-            eprintln!(
+            super::watch::say(&format!(
                 "spectral start: {} component{}{}, {} Lanczos steps ({:.2} s)",
                 s.components,
                 if s.components == 1 { "" } else { "s" },
@@ -110,7 +110,7 @@ impl Reporter {
                 },
                 s.steps,
                 t.init
-            );
+            ));
         }
     }
 

@@ -54,7 +54,14 @@ pub fn normalize_columns(m: &mut Csc) -> NormalizeStats {
 /// P ← P + Pᵀ over the union of both patterns, then P ← P / ΣP (SPEC §3).
 /// The result is symmetric, so its CSC arrays are also its CSR arrays.
 pub fn symmetrize(m: &Csc) -> Csc {
+    symmetrize_counting(m, &|_| {})
+}
+
+/// [`symmetrize`], calling `count` with m's entries as the transpose ends
+/// and as each run of columns is merged (2 · nnz(m) in all).
+pub(crate) fn symmetrize_counting(m: &Csc, count: &dyn Fn(u64)) -> Csc {
     let t = m.transpose();
+    count(m.nnz() as u64);
     let n = m.n;
     let mut colptr = vec![0usize; n + 1];
     let mut rows = Vec::with_capacity(m.nnz() * 2);
@@ -88,6 +95,10 @@ pub fn symmetrize(m: &Csc) -> Csc {
             vals.push(v);
         }
         colptr[j + 1] = rows.len();
+        if j % 4096 == 4095 || j + 1 == n {
+            let j0 = j - j % 4096;
+            count((m.colptr[j + 1] - m.colptr[j0]) as u64);
+        }
     }
     let total: f64 = crate::util::fixed_sum(&vals);
     if total > 0.0 {

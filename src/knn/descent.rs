@@ -40,6 +40,8 @@ pub struct DescentParams {
     pub sample_old: usize,
     /// Random-projection trees for the initial lists.
     pub trees: usize,
+    /// Where each tree and sweep reports how far it has got.
+    pub meter: crate::progress::Meter,
 }
 
 impl Default for DescentParams {
@@ -51,6 +53,7 @@ impl Default for DescentParams {
             sample: 12,
             sample_old: 64,
             trees: 3,
+            meter: Default::default(),
         }
     }
 }
@@ -117,6 +120,10 @@ pub fn approx_with_progress(
     // Renumber by the first tree's leaves. The search runs on a centred f32
     // copy; the final lists get their distances recomputed in f64.
     let mut perm: Vec<u32> = (0..n as u32).collect();
+    let order = p.meter.phase(
+        "neighbour search: ordering the points by a random-projection tree",
+        0,
+    );
     let mut x = points.centred_f32();
     let leaves0 = rp_tree(&x, d, &mut perm, max_leaf, p.seed, 1);
     x = {
@@ -126,6 +133,7 @@ pub fn approx_with_progress(
             .for_each(|(r, &i)| r.copy_from_slice(&x[i as usize * d..(i as usize + 1) * d]));
         y
     };
+    drop(order);
 
     let mut lists = Lists::new(n, k);
     let mut bufs: Vec<TaskBuf> = Vec::new();
@@ -134,6 +142,13 @@ pub fn approx_with_progress(
 
     // Initial lists: all pairs within each leaf of each tree.
     for t in 0..trees {
+        let phase = p.meter.phase(
+            format!(
+                "neighbour search: random-projection tree {} of {trees}",
+                t + 1
+            ),
+            n as u64,
+        );
         let (ids, leaves) = if t == 0 {
             ((0..n as u32).collect::<Vec<u32>>(), leaves0.clone())
         } else {
@@ -159,6 +174,7 @@ pub fn approx_with_progress(
         }
         let per_batch = (BATCH / TREE_TASK).max(1);
         for batch in tasks.chunks(per_batch) {
+            let (l0, l1) = (batch[0].0, batch[batch.len() - 1].1);
             run_batch(
                 &mut lists,
                 &mut bufs,
@@ -172,7 +188,9 @@ pub fn approx_with_progress(
                     }
                 },
             );
+            phase.add((starts[l1] - starts[l0]) as u64);
         }
+        drop(phase);
         on_progress(DescentProgress::Tree {
             done: t + 1,
             total: trees,
@@ -194,6 +212,10 @@ pub fn approx_with_progress(
     let mut rev_old = vec![0u32; n * so];
     let stop_below = p.delta;
     for sweep in 0..p.max_sweeps {
+        // Counted by the joins, the bulk of a sweep's time.
+        let phase = p
+            .meter
+            .phase(format!("neighbour search: sweep {}", sweep + 1), n as u64);
         // 1. Forward samples: up to s new entries (which become old) and so old.
         fwd_new
             .par_chunks_mut(s)
@@ -284,6 +306,7 @@ pub fn approx_with_progress(
         let mut changed = 0usize;
         for b0 in (0..tasks).step_by(per_batch) {
             let nt = per_batch.min(tasks - b0);
+            let points = ((b0 + nt) * JOIN_TASK).min(n) - b0 * JOIN_TASK;
             changed += run_batch(&mut lists, &mut bufs, nt, shift, |ti, lists, out, bnd| {
                 let u0 = (b0 + ti) * JOIN_TASK;
                 for u in u0..(u0 + JOIN_TASK).min(n) {
@@ -293,7 +316,9 @@ pub fn approx_with_progress(
                     join(&x, d, lists, nw, od, bnd, out);
                 }
             });
+            phase.add(points as u64);
         }
+        drop(phase);
         let frac = changed as f64 / (n * k) as f64;
         on_progress(DescentProgress::Sweep {
             sweep: sweep + 1,
@@ -314,12 +339,17 @@ pub fn approx_with_progress(
     }
     let mut idx = vec![0u32; n * k];
     let mut dist2 = vec![0.0f64; n * k];
+    let phase = p.meter.phase(
+        "neighbour search: final distances in double precision",
+        n as u64,
+    );
     idx.par_chunks_mut(k)
         .zip(dist2.par_chunks_mut(k))
         .enumerate()
         .for_each_init(
             || Vec::with_capacity(k),
             |tmp: &mut Vec<(f64, u32)>, (i, (io, dout))| {
+                phase.add(1);
                 let r = inv[i] as usize;
                 let xi = points.row(i);
                 tmp.clear();

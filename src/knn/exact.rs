@@ -12,6 +12,7 @@ use rayon::prelude::*;
 use super::heap::BoundedHeap;
 use super::{sqdist, Knn};
 use crate::points::Points;
+use crate::progress::Meter;
 
 /// Queries per parallel task; references per matrix product.
 const QB: usize = 128;
@@ -21,8 +22,13 @@ const LANE: usize = 16;
 
 /// The exact k nearest neighbours of every point (1 ≤ k < N), itself excluded.
 pub fn exact(points: &Points, k: usize) -> Knn {
+    exact_metered(points, k, &Meter::default())
+}
+
+/// [`exact`], counting the points searched on `meter`.
+pub fn exact_metered(points: &Points, k: usize, meter: &Meter) -> Knn {
     assert!(k >= 1 && k < points.n(), "need 1 <= k < N");
-    search(points, None, k)
+    search(points, None, k, meter)
 }
 
 /// The exact k nearest reference points of every query point (1 ≤ k ≤ N
@@ -35,12 +41,12 @@ pub fn exact_query(reference: &Points, queries: &Points, k: usize) -> Knn {
         queries.d(),
         "queries and references differ in dimension"
     );
-    search(reference, Some(queries), k)
+    search(reference, Some(queries), k, &Meter::default())
 }
 
 /// The search: queries are the references themselves (each excluding
 /// itself) when `queries` is `None`.
-fn search(points: &Points, queries: Option<&Points>, k: usize) -> Knn {
+fn search(points: &Points, queries: Option<&Points>, k: usize, meter: &Meter) -> Knn {
     let n = points.n();
     let d = points.d();
     let mean = points.mean();
@@ -69,6 +75,7 @@ fn search(points: &Points, queries: Option<&Points>, k: usize) -> Knn {
     let keep = (k + (k / 8).max(8)).min(if exclude_self { n - 1 } else { n });
     let mut idx = vec![0u32; nq * k];
     let mut dist2 = vec![0.0f64; nq * k];
+    let phase = meter.phase("exact neighbour search", nq as u64);
     idx.par_chunks_mut(QB * k)
         .zip(dist2.par_chunks_mut(QB * k))
         .enumerate()
@@ -83,6 +90,7 @@ fn search(points: &Points, queries: Option<&Points>, k: usize) -> Knn {
             |(dots, heaps, cand), (b, (idx_out, d_out))| {
                 let q0 = b * QB;
                 let qn = idx_out.len() / k;
+                phase.add(qn as u64);
                 for h in heaps.iter_mut() {
                     h.clear();
                 }

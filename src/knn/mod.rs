@@ -11,11 +11,14 @@ mod query;
 pub use descent::{approx, approx_with_progress, DescentParams, DescentProgress};
 pub use exact::{exact, exact_query};
 pub use lowdim::exact_low_dim;
-pub use perplexity::{calibrate_row, perplexity_graph, Calibration, PERPLEXITY_TOL};
+pub use perplexity::{
+    calibrate_row, perplexity_graph, perplexity_graph_metered, Calibration, PERPLEXITY_TOL,
+};
 pub use query::{QueryIndex, QueryParams, SearchGraph};
 
 use crate::error::{Error, Result};
 use crate::points::Points;
+use crate::progress::Meter;
 
 /// The k nearest neighbours of every point (itself excluded), nearest
 /// first, ties broken by the smaller index.
@@ -105,15 +108,17 @@ pub fn neighbours_for_perplexity(n: usize, perplexity: f64) -> usize {
 
 /// Finds the k nearest neighbours with the chosen method.
 pub fn knn(points: &Points, k: usize, method: KnnMethod, seed: u64) -> Result<Knn> {
-    knn_with_progress(points, k, method, seed, &mut |_| {})
+    knn_with_progress(points, k, method, seed, &Meter::default(), &mut |_| {})
 }
 
-/// [`knn`], reporting the approximate search's trees and sweeps.
+/// [`knn`], reporting the approximate search's trees and sweeps to
+/// `on_progress` as each ends, and the work within each to `meter`.
 pub fn knn_with_progress(
     points: &Points,
     k: usize,
     method: KnnMethod,
     seed: u64,
+    meter: &Meter,
     on_progress: &mut dyn FnMut(DescentProgress),
 ) -> Result<Knn> {
     if k == 0 || k >= points.n() {
@@ -134,11 +139,12 @@ pub fn knn_with_progress(
             k,
             &DescentParams {
                 seed,
+                meter: meter.clone(),
                 ..Default::default()
             },
             on_progress,
         ),
-        _ => exact(points, k),
+        _ => exact::exact_metered(points, k, meter),
     })
 }
 

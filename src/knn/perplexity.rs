@@ -73,6 +73,15 @@ pub fn calibrate_row(d2: &[f64], perplexity: f64, out: &mut [f64]) -> (f64, f64)
 
 /// Conditional affinities from a kNN graph at perplexity u.
 pub fn perplexity_graph(knn: &Knn, perplexity: f64) -> Result<Calibration> {
+    perplexity_graph_metered(knn, perplexity, &crate::progress::Meter::default())
+}
+
+/// [`perplexity_graph`], counting the points calibrated on `meter`.
+pub fn perplexity_graph_metered(
+    knn: &Knn,
+    perplexity: f64,
+    meter: &crate::progress::Meter,
+) -> Result<Calibration> {
     if !(perplexity.is_finite() && perplexity > 0.0) {
         return Err(Error::param(
             "perplexity",
@@ -81,10 +90,12 @@ pub fn perplexity_graph(knn: &Knn, perplexity: f64) -> Result<Calibration> {
     }
     let (n, k) = (knn.n, knn.k);
     let mut p = vec![0.0f64; n * k];
+    let phase = meter.phase("perplexity calibration", n as u64);
     let errs: Vec<f64> = p
         .par_chunks_mut(k)
         .enumerate()
         .map(|(i, out)| {
+            phase.add(1);
             let (_, d2) = knn.neighbors(i);
             let (_, h) = calibrate_row(d2, perplexity, out);
             (h - perplexity.ln()).abs()

@@ -22,6 +22,7 @@ mod near;
 mod outputs;
 mod plot;
 mod points_io;
+mod progress;
 mod quality;
 mod schedule;
 mod session;
