@@ -2,8 +2,9 @@
 //! calibration, graph preparation, the start, vertex order, block layout,
 //! quality report), readable from another thread while they run: a front
 //! end polls [`Meter::read`] and draws a bar or prints a line with the
-//! time left. The work adds to one relaxed atomic counter per chunk, so
-//! metering costs nothing measurable and changes no result.
+//! time left. The work adds to one relaxed atomic counter, once per point
+//! or per batch of points (against microseconds of work per point), and
+//! never reads it, so metering changes no result.
 //!
 //! ```
 //! use sgtsne::progress::Meter;

@@ -82,9 +82,18 @@ pub struct Args {
     #[arg(short = 'm', long, default_value_t = defaults::MAX_ITER)]
     pub max_iter: usize,
 
-    /// Iterations of early exaggeration (with momentum 0.5)
+    /// Iterations of early exaggeration (with --momentum)
     #[arg(short = 'e', long, default_value_t = defaults::EARLY_ITER)]
     pub early_iter: usize,
+
+    /// Momentum during the early exaggeration, in [0, 1) (openTSNE's
+    /// 'initial_momentum')
+    #[arg(long, default_value_t = defaults::MOMENTUM, allow_negative_numbers = true)]
+    pub momentum: f64,
+
+    /// Momentum after the early exaggeration, in [0, 1)
+    #[arg(long, default_value_t = defaults::FINAL_MOMENTUM, allow_negative_numbers = true)]
+    pub final_momentum: f64,
 
     /// Early exaggeration factor
     #[arg(short = 'a', long, default_value_t = defaults::ALPHA, allow_negative_numbers = true)]
@@ -464,6 +473,8 @@ impl Args {
         let mut e = Embedder::new(self.dim)
             .max_iter(self.max_iter)
             .early_iter(self.early_iter)
+            .momentum(self.momentum)
+            .final_momentum(self.final_momentum)
             .alpha(self.alpha)
             .exaggeration(self.exaggeration)
             .late_exaggeration(self.late_exaggeration)

@@ -107,11 +107,15 @@ fn watch(stop: &AtomicBool, terminal: bool, every: f64) {
 fn line(r: &Reading) -> String {
     match (r.fraction(), r.eta()) {
         (Some(f), Some(eta)) => format!(
-            "  {}: {:.0}% after {}, about {} left",
+            "  {}: {:.0}% after {}, {} left",
             r.label,
             100.0 * f,
             human_seconds(r.seconds),
-            human_seconds(eta)
+            if eta < 1.0 {
+                "under a second".to_string()
+            } else {
+                format!("about {}", human_seconds(eta))
+            }
         ),
         (Some(f), None) => format!(
             "  {}: {:.0}% after {}",

@@ -227,7 +227,15 @@ fn library_errors_are_reported_with_flag_names() {
     let d = tempfile::tempdir().unwrap();
     let g = small_graph(d.path());
     let gs = g.to_str().unwrap();
-    let cases: [(&[&str], &str); 9] = [
+    let cases: [(&[&str], &str); 11] = [
+        (
+            &[gs, "--momentum", "1"],
+            "invalid --momentum: must be in [0, 1), got 1",
+        ),
+        (
+            &[gs, "--final-momentum", "-0.1"],
+            "invalid --final-momentum: must be in [0, 1)",
+        ),
         (
             &[gs, "--grid-h", "20"],
             "invalid --grid-h: must be in (0, 10], got 20",
@@ -266,6 +274,51 @@ fn library_errors_are_reported_with_flag_names() {
         assert!(err.contains(needle), "{args:?}: '{err}' lacks '{needle}'");
         assert!(!out.exists(), "{args:?} left an output");
     }
+}
+
+/// --momentum and --final-momentum reach the run: the report records
+/// them and each changes the result.
+#[test]
+fn momentum_flags_reach_the_run() {
+    let d = tempfile::tempdir().unwrap();
+    let g = small_graph(d.path());
+    let gs = g.to_str().unwrap();
+    let mut outputs = Vec::new();
+    for (i, flags) in [
+        &[][..],
+        &["--momentum", "0.8"][..],
+        &["--final-momentum", "0.6"][..],
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let (out, rep) = (format!("y{i}.txt"), format!("r{i}.json"));
+        let mut a = vec![gs, "--max-iter", "60", "--early-iter", "20", "-q"];
+        a.extend(["-o", &out, "--report", &rep]);
+        a.extend(flags);
+        let o = run(&a, d.path());
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let r: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(d.path().join(&rep)).unwrap()).unwrap();
+        let want = |flag: &str, default: f64| {
+            flags
+                .iter()
+                .position(|f| *f == flag)
+                .map_or(default, |p| flags[p + 1].parse().unwrap())
+        };
+        let params = &r["parameters"];
+        assert_eq!(
+            params["momentum"],
+            want("--momentum", sgtsne::defaults::MOMENTUM)
+        );
+        assert_eq!(
+            params["final_momentum"],
+            want("--final-momentum", sgtsne::defaults::FINAL_MOMENTUM)
+        );
+        outputs.push(std::fs::read(d.path().join(&out)).unwrap());
+    }
+    assert!(outputs[0] != outputs[1], "--momentum changed nothing");
+    assert!(outputs[0] != outputs[2], "--final-momentum changed nothing");
 }
 
 /// Each bad input: exit code 2, one message naming the problem, no output file.
