@@ -53,8 +53,10 @@ crate::util::settings! {
         init: Init,
         /// Step size (`Eta::Auto` = max(200, N / exaggeration in force)).
         eta: Eta,
-        /// Momentum during early exaggeration, in [0, 1).
-        momentum: f64,
+        /// Momentum during early exaggeration, in [0, 1); `None` = auto:
+        /// [`defaults::MOMENTUM`] for a graph, [`defaults::MOMENTUM_POINTS`]
+        /// for points ([`Embedder::plan_points`]).
+        momentum: Option<f64>,
         /// Momentum after early exaggeration, in [0, 1).
         final_momentum: f64,
         /// Floor of the gains, in [0, 1].
@@ -107,7 +109,7 @@ impl Default for Embedder {
             dof: defaults::DOF,
             init: Init::Auto,
             eta: Eta::Auto,
-            momentum: defaults::MOMENTUM,
+            momentum: None,
             final_momentum: defaults::FINAL_MOMENTUM,
             min_gain: defaults::MIN_GAIN,
             max_step: defaults::MAX_STEP,
@@ -179,7 +181,11 @@ impl Embedder {
                 Eta::Auto => crate::plan::auto_eta(n, self.alpha),
             },
             eta_auto: self.eta == Eta::Auto,
-            momentum: self.momentum,
+            momentum: self.momentum.unwrap_or(if points {
+                defaults::MOMENTUM_POINTS
+            } else {
+                defaults::MOMENTUM
+            }),
             final_momentum: self.final_momentum,
             min_gain: self.min_gain,
             max_step: self.max_step,
@@ -265,7 +271,7 @@ impl Embedder {
             }
         }
         for (name, m) in [
-            ("momentum", self.momentum),
+            ("momentum", self.momentum.unwrap_or(defaults::MOMENTUM)),
             ("final_momentum", self.final_momentum),
         ] {
             if !(0.0..1.0).contains(&m) {

@@ -127,7 +127,9 @@ impl Model {
         }
         let (update, gains) = session.velocities_and_gains();
         Ok(Model {
-            embedder: embedder.clone(),
+            // The momentum the run used, not `auto`: a points model resumed
+            // through `plan_points` must not switch from a graph run's.
+            embedder: embedder.clone().momentum(Some(session.plan().momentum)),
             graph: OnceLock::from(graph.clone()),
             saved_p: None,
             coords: result.coords.clone(),
@@ -734,7 +736,8 @@ impl Fields<'_> {
             .early_iter(self.uint("early_iter")? as usize)
             .alpha(self.num("alpha")?)
             .eta(self.parsed::<Eta>("eta")?)
-            .momentum(self.num("momentum")?)
+            // null: auto (models from before it store the number).
+            .momentum(opt_num("momentum")?)
             .final_momentum(self.num("final_momentum")?)
             .min_gain(self.num("min_gain")?)
             // Models from before the bound ran without it.

@@ -299,8 +299,12 @@ class TSNE(_Base):
         exactly and put only the smooth rest of the kernel on the coarse
         grid. False puts every pair on the coarse grid: cheaper per
         iteration, much less accurate.
-    momentum, final_momentum : float, default=0.5, 0.8
-        Momentum during and after early exaggeration.
+    momentum : float or None, default=None
+        Momentum during early exaggeration. None: 0.8 for point data
+        (openTSNE's; it keeps more of the global structure) and 0.5 for a
+        precomputed graph (SG-t-SNE-Pi's).
+    final_momentum : float, default=0.8
+        Momentum after early exaggeration.
     max_step : float, default=5.0
         Longest step a point may take in one iteration (the norm of its
         update, as FIt-SNE's ``max_step_norm``); keeps graphs with a few
@@ -356,7 +360,7 @@ class TSNE(_Base):
         grid_h: Optional[float] = None,
         grid_max: Optional[int] = None,
         near_split: bool = _D["near_split"],
-        momentum: float = _D["momentum"],
+        momentum: Optional[float] = _D["momentum"],
         final_momentum: float = _D["final_momentum"],
         order: str = "auto",
         max_step: float = _D["max_step"],

@@ -277,7 +277,6 @@ fn embedder(p: &Bound<'_, PyDict>) -> PyResult<Embedder> {
         early_iter,
         alpha,
         seed,
-        momentum,
         final_momentum,
         min_gain,
         max_step,
@@ -285,6 +284,9 @@ fn embedder(p: &Bound<'_, PyDict>) -> PyResult<Embedder> {
         exaggeration,
         dof
     );
+    if let Some(v) = get::<f64>(p, "momentum")? {
+        e = e.momentum(Some(v));
+    }
     if let Some(v) = get::<f64>(p, "late_exaggeration")? {
         e = e.late_exaggeration(Some(v));
     }
@@ -715,7 +717,8 @@ fn defaults_dict(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
     d.set_item("dof", defaults::DOF)?;
     d.set_item("near_split", defaults::NEAR_SPLIT)?;
     d.set_item("seed", defaults::SEED)?;
-    d.set_item("momentum", defaults::MOMENTUM)?;
+    // None: auto (0.8 for points, 0.5 for graphs).
+    d.set_item("momentum", py.None())?;
     d.set_item("final_momentum", defaults::FINAL_MOMENTUM)?;
     d.set_item("max_step", defaults::MAX_STEP)?;
     d.set_item("report_every", defaults::REPORT_EVERY)?;

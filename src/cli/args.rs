@@ -87,9 +87,10 @@ pub struct Args {
     pub early_iter: usize,
 
     /// Momentum during the early exaggeration, in [0, 1) (openTSNE's
-    /// 'initial_momentum')
-    #[arg(long, default_value_t = defaults::MOMENTUM, allow_negative_numbers = true)]
-    pub momentum: f64,
+    /// 'initial_momentum'). Default: 0.8 for point input (openTSNE's; more
+    /// of the global structure), 0.5 for a graph (SG-t-SNE-Pi's)
+    #[arg(long, allow_negative_numbers = true)]
+    pub momentum: Option<f64>,
 
     /// Momentum after the early exaggeration, in [0, 1)
     #[arg(long, default_value_t = defaults::FINAL_MOMENTUM, allow_negative_numbers = true)]

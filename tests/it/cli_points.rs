@@ -64,8 +64,9 @@ fn points_npy_csv_and_graph_route_agree() {
     let p = blobs(300, 5, 1);
     save_npy(&p, &dir.path().join("p.npy"));
     save_csv(&p, &dir.path().join("p.csv"));
-    // The same start on both routes: by default points start from their
-    // principal components and graphs from the spectral layout.
+    // The same start and early momentum on both routes: by default points
+    // start from their principal components with momentum 0.8, graphs from
+    // the spectral layout with 0.5.
     let common = [
         "--perplexity",
         "10",
@@ -102,6 +103,8 @@ fn points_npy_csv_and_graph_route_agree() {
             "3",
             "--init",
             "random",
+            "--momentum",
+            "0.8",
             "-q",
             "-o",
             "c.txt",

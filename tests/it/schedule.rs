@@ -94,3 +94,64 @@ fn exaggeration_shows_in_the_cost() {
         );
     }
 }
+
+/// The early momentum: auto is 0.8 for points and 0.5 for a graph; a given
+/// value holds for both; a model keeps the value its run used, so a
+/// graph run saved with a points source resumes with the graph's.
+#[test]
+fn early_momentum_follows_the_input_unless_given() {
+    use sgtsne::defaults::{FINAL_MOMENTUM, MOMENTUM, MOMENTUM_POINTS};
+    let e = Embedder::new(2);
+    assert_eq!(e.plan(5000).unwrap().momentum, MOMENTUM);
+    assert_eq!(e.plan_points(5000).unwrap().momentum, MOMENTUM_POINTS);
+    assert_ne!(MOMENTUM, MOMENTUM_POINTS);
+    for m in [0.0, 0.3, 0.9] {
+        let g = Embedder::new(2).momentum(Some(m));
+        assert_eq!(g.plan(5000).unwrap().momentum, m);
+        assert_eq!(g.plan_points(5000).unwrap().momentum, m);
+        assert_eq!(g.plan_points(5000).unwrap().final_momentum, FINAL_MOMENTUM);
+    }
+    assert!(Embedder::new(2).momentum(Some(1.0)).plan(10).is_err());
+
+    let mut rng = sgtsne::util::Rng::new(4);
+    let pts = sgtsne::points::Points::try_new(
+        400,
+        4,
+        (0..1600)
+            .map(|k| rng.normal() + (k / 4 % 3) as f64 * 6.0)
+            .collect(),
+    )
+    .unwrap();
+    let mut aff = sgtsne::affinity::Affinities::default()
+        .perplexity(10.0)
+        .graph(&pts, &mut |_| {})
+        .unwrap();
+    let (graph, _) = sgtsne::graph::StochasticGraph::from_coo(&aff.coo, 1.0).unwrap();
+    let source = sgtsne::model::Source::from_points(pts.clone(), &mut aff);
+    for points in [false, true] {
+        let e = Embedder::new(2).max_iter(40).early_iter(30);
+        let mut s = if points {
+            e.session_points(&graph, &pts, None).unwrap()
+        } else {
+            e.session(&graph, None).unwrap()
+        };
+        let used = s.plan().momentum;
+        assert_eq!(used, if points { MOMENTUM_POINTS } else { MOMENTUM });
+        s.run(20, &mut |_| ControlFlow::Continue(())).unwrap();
+        let m = sgtsne::Model::new(&e, &graph, &mut s, source.clone()).unwrap();
+        let bytes = m.to_bytes().unwrap();
+        let back = sgtsne::Model::from_bytes(&bytes, std::path::Path::new("m.npz")).unwrap();
+        assert_eq!(back.plan().unwrap().momentum, used, "points run: {points}");
+        let mut resumed = back.resume().unwrap();
+        assert_eq!(resumed.plan().momentum, used);
+        resumed
+            .run_to_end(&mut |_| ControlFlow::Continue(()))
+            .unwrap();
+        s.run_to_end(&mut |_| ControlFlow::Continue(())).unwrap();
+        assert_eq!(
+            resumed.result().unwrap().coords.as_slice(),
+            s.result().unwrap().coords.as_slice(),
+            "points run: {points}"
+        );
+    }
+}

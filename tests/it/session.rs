@@ -125,7 +125,7 @@ fn bad_settings_name_their_parameter() {
         (Embedder::new(2).alpha(0.0), "alpha"),
         (Embedder::new(2).eta(Eta::Fixed(-1.0)), "eta"),
         (Embedder::new(2).grid_h(Some(11.0)), "grid_h"),
-        (Embedder::new(2).momentum(1.0), "momentum"),
+        (Embedder::new(2).momentum(Some(1.0)), "momentum"),
         (Embedder::new(2).max_iter(usize::MAX), "max_iter"),
         (Embedder::new(2).report_every(0), "report_every"),
     ];
