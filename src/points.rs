@@ -39,6 +39,16 @@ impl Points {
         self.n
     }
 
+    /// The rows `ids` (each below n, repeats allowed), in that order; an
+    /// error when there are none.
+    pub fn select(&self, ids: impl IntoIterator<Item = usize>) -> Result<Points> {
+        let mut data = Vec::new();
+        for i in ids {
+            data.extend_from_slice(self.row(i));
+        }
+        Points::try_new(data.len() / self.d, self.d, data)
+    }
+
     pub fn d(&self) -> usize {
         self.d
     }

@@ -110,11 +110,8 @@ impl Meter {
     pub fn phase(&self, label: impl Into<String>, total: u64) -> Phase<'_> {
         let mut st = self.state();
         st.serial += 1;
-        let saved = st
-            .current
-            .take()
-            .map(|c| (c, self.0.done.swap(0, Ordering::Relaxed)));
-        self.0.done.store(0, Ordering::Relaxed);
+        let done = self.0.done.swap(0, Ordering::Relaxed);
+        let saved = st.current.take().map(|c| (c, done));
         st.current = Some(Current {
             label: label.into(),
             total,

@@ -92,12 +92,9 @@ fn neighbours_of(pts: &Points, who: &[u32], k: usize, all: bool) -> Vec<Vec<u32>
         let nn = crate::knn::exact(pts, k);
         return (0..pts.n()).map(|i| nn.neighbors(i).0.to_vec()).collect();
     }
-    let d = pts.d();
-    let mut q = Vec::with_capacity(who.len() * d);
-    for &i in who {
-        q.extend_from_slice(pts.row(i as usize));
-    }
-    let queries = Points::try_new(who.len(), d, q).expect("rows of the points");
+    let queries = pts
+        .select(who.iter().map(|&i| i as usize))
+        .expect("rows of the points");
     // One more than k: the query finds itself (or a duplicate of itself).
     let nn = crate::knn::exact_query(pts, &queries, (k + 1).min(pts.n()));
     who.iter()

@@ -129,14 +129,9 @@ impl Embedder {
         };
         let n = points.n();
         let dim = self.plan_points(n)?.dim;
-        let d = points.d();
         on_stage(SubsampleStage::Drawn { size, of: n });
         let ids = draw(n, size, self.seed);
-        let mut data = Vec::with_capacity(size * d);
-        for &i in &ids {
-            data.extend_from_slice(points.row(i));
-        }
-        let sample = Points::try_new(size, d, data)?;
+        let sample = points.select(ids.iter().copied())?;
 
         let t = Instant::now();
         let mut g = aff
@@ -237,14 +232,9 @@ fn place_rest(
     let mut out = vec![0.0; rest.len() * dim];
     // In blocks, so the queries' copy and neighbour lists stay small.
     let block = 65_536;
-    let d = points.d();
     let perplexity = defaults::SUBSAMPLE_PLACE_PERPLEXITY.min(k as f64 / 3.0);
     for (b, ids) in rest.chunks(block).enumerate() {
-        let mut data = Vec::with_capacity(ids.len() * d);
-        for &i in ids {
-            data.extend_from_slice(points.row(i));
-        }
-        let q = Points::try_new(ids.len(), d, data)?;
+        let q = points.select(ids.iter().copied())?;
         let nn = index.query(&q, k, &QueryParams::default());
         out[b * block * dim..(b * block + ids.len()) * dim]
             .par_chunks_mut(dim)

@@ -191,12 +191,9 @@ pub fn sampled_recall(points: &Points, found: &Knn, sample: usize, seed: u64) ->
     }
     who.truncate(m);
     who.sort_unstable();
-    let d = points.d();
-    let mut q = Vec::with_capacity(m * d);
-    for &i in &who {
-        q.extend_from_slice(points.row(i));
-    }
-    let queries = Points::try_new(m, d, q).expect("rows of valid points");
+    let queries = points
+        .select(who.iter().copied())
+        .expect("rows of valid points");
     // k + 1: each query finds itself (or a duplicate) at distance 0.
     let truth = exact_query(points, &queries, (k + 1).min(n));
     let mut hit = 0usize;
