@@ -108,9 +108,46 @@ impl Model {
         result: &Embedding,
         source: Source,
     ) -> Result<Model> {
+        Self::check_run(graph, session, result, &source)?;
+        Self::from_run(embedder, graph.clone(), session, result, source)
+    }
+
+    /// As [`Model::with_result`], keeping `graph` rather than a copy: at a
+    /// million points the graph is gigabytes, which a run that ends by
+    /// saving its model need not hold twice.
+    pub fn from_run(
+        embedder: &Embedder,
+        graph: StochasticGraph,
+        session: &Session,
+        result: &Embedding,
+        source: Source,
+    ) -> Result<Model> {
+        Self::check_run(&graph, session, result, &source)?;
+        let (update, gains) = session.velocities_and_gains();
+        Ok(Model {
+            // The momentum the run used, not `auto`: a points model resumed
+            // through `plan_points` must not switch from a graph run's.
+            embedder: embedder.clone().momentum(Some(session.plan().momentum)),
+            graph: OnceLock::from(graph),
+            saved_p: None,
+            coords: result.coords.clone(),
+            update,
+            gains,
+            iterations: result.iterations,
+            kl: result.kl,
+            source,
+        })
+    }
+
+    fn check_run(
+        graph: &StochasticGraph,
+        session: &Session,
+        result: &Embedding,
+        source: &Source,
+    ) -> Result<()> {
         if let Source::Points {
             reference, search, ..
-        } = &source
+        } = source
         {
             if reference.n() != graph.n() || search.as_ref().is_some_and(|s| s.n() != graph.n()) {
                 return Err(Error::Input(format!(
@@ -125,20 +162,7 @@ impl Model {
                 "the result is not the session's current state".into(),
             ));
         }
-        let (update, gains) = session.velocities_and_gains();
-        Ok(Model {
-            // The momentum the run used, not `auto`: a points model resumed
-            // through `plan_points` must not switch from a graph run's.
-            embedder: embedder.clone().momentum(Some(session.plan().momentum)),
-            graph: OnceLock::from(graph.clone()),
-            saved_p: None,
-            coords: result.coords.clone(),
-            update,
-            gains,
-            iterations: result.iterations,
-            kl: result.kl,
-            source,
-        })
+        Ok(())
     }
 
     /// Coordinates of the model's vertices, in input order.
@@ -196,6 +220,14 @@ impl Model {
             &self.gains,
             self.iterations,
         )
+    }
+
+    /// As [`Model::updated`], handing this model's graph and points to the
+    /// new one instead of copying them.
+    pub fn into_updated(mut self, session: &Session, result: &Embedding) -> Result<Model> {
+        self.graph()?;
+        let graph = self.graph.take().expect("the graph was just decoded");
+        Model::from_run(&self.embedder, graph, session, result, self.source)
     }
 
     /// The same model after `session` (from [`Model::resume`]) ran on;
@@ -341,22 +373,25 @@ impl Model {
         })
     }
 
-    /// Writes the model to `path` atomically (a NumPy `.npz`).
+    /// Writes the model to `path` atomically (a NumPy `.npz`), streamed
+    /// from memory (no copy of the file is built first).
     pub fn save(&self, path: &Path) -> Result<()> {
-        let npz = self.to_npz()?;
+        let npz = self.archive()?;
         crate::io::output::write_atomic(path, |w| npz.finish(w))
     }
 
     /// The model file's bytes.
     pub fn to_bytes(&self) -> Result<Vec<u8>> {
         let mut out = Vec::new();
-        self.to_npz()?
+        self.archive()?
             .finish(&mut out)
             .map_err(|e| Error::io("<memory>", e))?;
         Ok(out)
     }
 
-    fn to_npz(&self) -> Result<NpzWriter> {
+    /// The model file, ready to stream to any writer with
+    /// [`NpzWriter::finish`] (what [`Model::save`] writes).
+    pub fn archive(&self) -> Result<NpzWriter<'_>> {
         let (n, d) = (self.n(), self.dim());
         let mut z = NpzWriter::new();
         z.bytes("params", self.params().to_string().as_bytes())?;
@@ -364,10 +399,8 @@ impl Model {
         z.f64("update", &[n, d], &self.update)?;
         z.f64("gains", &[n, d], &self.gains)?;
         let g = self.graph()?;
-        let rowptr: Vec<i64> = g.rowptr().iter().map(|&v| v as i64).collect();
-        let colidx: Vec<i64> = g.colidx().iter().map(|&v| v as i64).collect();
-        z.i64("p_rowptr", &[n + 1], &rowptr)?;
-        z.i64("p_colidx", &[colidx.len()], &colidx)?;
+        z.i64_of_usize("p_rowptr", &[n + 1], g.rowptr())?;
+        z.i64_of_u32("p_colidx", &[g.colidx().len()], g.colidx())?;
         z.f64("p_vals", &[g.nnz()], g.vals())?;
         if let Source::Points {
             reference,
@@ -387,8 +420,7 @@ impl Model {
             }
             if let Some(g) = search {
                 if g.n() <= i32::MAX as usize {
-                    let idx: Vec<i32> = g.idx().iter().map(|&j| j as i32).collect();
-                    z.i32("search_graph", &[g.n(), g.k()], &idx)?;
+                    z.i32_of_u32("search_graph", &[g.n(), g.k()], g.idx())?;
                 }
             }
         }

@@ -162,10 +162,15 @@ pub fn run(args: &Args, point_flag: Option<&str>) -> Result<()> {
         };
         outputs.add(path, |w| w.write_all(r.json().as_bytes()))?;
     }
-    if let (Some(path), Some(source)) = (&args.save, &source) {
-        let bytes =
-            Model::with_result(&embedder, &graph, &session, &result, source.clone())?.to_bytes()?;
-        outputs.add(path, |w| w.write_all(&bytes))?;
+    let points_input = reference.is_some();
+    if let (Some(path), Some(source)) = (&args.save, source) {
+        // The model takes the graph and the points themselves, and the
+        // session's blocks and grids go before it is written: saving adds
+        // no copy of anything large to the run's memory.
+        let model = Model::from_run(&embedder, graph, &session, &result, source)?;
+        drop(session);
+        let archive = model.archive()?;
+        outputs.add(path, |w| archive.finish(w))?;
     }
     outputs.commit()?;
     if !args.quiet {
@@ -175,7 +180,7 @@ pub fn run(args: &Args, point_flag: Option<&str>) -> Result<()> {
         if let Some((p, secs)) = preservation {
             eprintln!(
                 "10-NN preservation ({}): {:.4}{} ({secs:.2} s)",
-                if reference.is_some() {
+                if points_input {
                     "input neighbours kept"
                 } else {
                     "heaviest edges kept"

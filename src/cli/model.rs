@@ -77,8 +77,13 @@ pub fn resume(a: &ResumeArgs) -> Result<()> {
     let mut staged = output::Outputs::new();
     output::add_embedding(&mut staged, &a.output, &result.coords, fmt)?;
     if let Some(p) = &a.save {
-        let bytes = model.updated(&session, &result)?.to_bytes()?;
-        staged.add(p, |w| w.write_all(&bytes))?;
+        // The graph and points move to the updated model and the session
+        // goes first: saving copies nothing large (a million-point model
+        // is gigabytes).
+        let updated = model.into_updated(&session, &result)?;
+        drop(session);
+        let archive = updated.archive()?;
+        staged.add(p, |w| archive.finish(w))?;
     }
     staged.commit()?;
     if !a.run.quiet {

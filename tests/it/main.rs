@@ -19,6 +19,7 @@ mod memory;
 mod model;
 mod mtx;
 mod near;
+mod npz;
 mod outputs;
 mod plot;
 mod points_io;

@@ -278,17 +278,55 @@ fn placing_graph_vertices_by_their_edges() {
     }
 }
 
+/// A model written in the zip64 layout (as models past 4 GiB are) loads
+/// as the same model.
+#[test]
+fn a_model_in_the_zip64_layout_loads_alike() {
+    let m = points_model(&blobs(300, 6, 2), 2, 40, true);
+    let bytes = m.to_bytes().unwrap();
+    let wide = rewritten_with(&bytes, Some(0), |_, a| Some(a));
+    assert_ne!(wide, bytes);
+    let back = Model::from_bytes(&wide, Path::new("wide.npz")).unwrap();
+    assert_eq!(back.coords(), m.coords());
+    assert_eq!(back.kl().to_bits(), m.kl().to_bits());
+    // Written again by the model, it is the plain layout, byte for byte.
+    assert_eq!(back.to_bytes().unwrap(), bytes);
+    let new = blobs(40, 6, 9);
+    let s = Placement::default();
+    assert_eq!(
+        back.transform_points(&new, &s).unwrap(),
+        m.transform_points(&new, &s).unwrap()
+    );
+}
+
 /// The model file `bytes` written again array by array, each passed
 /// through `edit` (`None` drops it): `params` as bytes, the rest as f64.
 fn rewritten(bytes: &[u8], edit: impl Fn(&str, NpyArray) -> Option<NpyArray>) -> Vec<u8> {
+    rewritten_with(bytes, None, edit)
+}
+
+/// As [`rewritten`], with zip64 fields for sizes and offsets of at least
+/// `zip64_from` bytes.
+fn rewritten_with(
+    bytes: &[u8],
+    zip64_from: Option<u64>,
+    edit: impl Fn(&str, NpyArray) -> Option<NpyArray>,
+) -> Vec<u8> {
+    let arrays: Vec<(String, NpyArray)> = sgtsne::io::npz::read_npz(bytes, Path::new("m.npz"))
+        .unwrap()
+        .into_iter()
+        .filter_map(|(name, a)| edit(&name, a).map(|a| (name, a)))
+        .collect();
     let mut z = sgtsne::io::npz::NpzWriter::new();
-    for (name, a) in sgtsne::io::npz::read_npz(bytes, Path::new("m.npz")).unwrap() {
-        let Some(a) = edit(&name, a) else { continue };
+    if let Some(t) = zip64_from {
+        z = z.zip64_from(t);
+    }
+    for (name, a) in &arrays {
         if name == "params" {
             let text: Vec<u8> = a.data.iter().map(|&b| b as u8).collect();
-            z.bytes(&name, &text).unwrap();
+            z.bytes(name, &text).unwrap();
         } else {
-            z.f64(&name, &a.shape, &a.data).unwrap();
+            z.f64(name, &a.shape, &a.data).unwrap();
         }
     }
     let mut out = Vec::new();
