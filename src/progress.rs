@@ -23,6 +23,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
+use crate::util::human_seconds;
+
 /// A shared progress meter: clones report into, and read from, the same
 /// counters. One phase runs at a time; a phase begun inside another
 /// suspends it until it ends.
@@ -76,6 +78,32 @@ impl Reading {
     pub fn eta(&self) -> Option<f64> {
         let f = self.fraction()?;
         (f > 0.0).then(|| self.seconds * (1.0 - f) / f)
+    }
+}
+
+/// The progress line of a phase still running, as the front ends print
+/// it: "LABEL: P% after T, about E left" (or "still running after T" when
+/// the phase cannot count its work).
+impl std::fmt::Display for Reading {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let took = human_seconds(self.seconds);
+        match (self.fraction(), self.eta()) {
+            (Some(p), Some(eta)) if eta < 1.0 => write!(
+                f,
+                "{}: {:.0}% after {took}, under a second left",
+                self.label,
+                100.0 * p
+            ),
+            (Some(p), Some(eta)) => write!(
+                f,
+                "{}: {:.0}% after {took}, about {} left",
+                self.label,
+                100.0 * p,
+                human_seconds(eta)
+            ),
+            (Some(p), None) => write!(f, "{}: {:.0}% after {took}", self.label, 100.0 * p),
+            _ => write!(f, "{}: still running after {took}", self.label),
+        }
     }
 }
 

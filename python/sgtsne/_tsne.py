@@ -165,30 +165,92 @@ def _coords(buf: bytearray, dim: int) -> np.ndarray:
     return np.frombuffer(buf, dtype=np.float64).reshape(-1, dim)
 
 
+def _has_tqdm() -> bool:
+    return importlib.util.find_spec("tqdm") is not None
+
+
+def _progress_every() -> float:
+    """Seconds between the progress lines of a long phase when tqdm is not
+    installed: ``SGTSNE_PROGRESS_EVERY`` (as for the command line), else 30."""
+    try:
+        every = float(os.environ.get("SGTSNE_PROGRESS_EVERY", "30"))
+    except ValueError:
+        return 30.0
+    return every if every >= 0 and every != float("inf") else 30.0
+
+
 class _Progress:
-    """The engine's report hook: a tqdm bar (when installed and verbose),
+    """The engine's report hook: tqdm bars (when installed and verbose),
     else plain lines on stderr, and the user's callback, which may stop
-    the run by returning False."""
+    the run by returning False.
+
+    The preparation phases (neighbour search, calibration, graph, setup)
+    show as a bar of their own with tqdm, or, without it, as a line every
+    30 seconds while one runs: its share done and the time left."""
 
     def __init__(self, verbose: Union[bool, int], callback: Optional[Callback], what: str):
         self.callback = callback
         self.bar = None
+        self.tqdm: Any = None
         self.verbose = bool(verbose)
         self.what = what
-        if self.verbose and importlib.util.find_spec("tqdm") is not None:
+        # The phase on show: its serial, bar (tqdm) and when its last line
+        # was printed (seconds into the phase).
+        self.phase_serial: Optional[int] = None
+        self.phase_bar: Any = None
+        self.phase_said = 0.0
+        # A phase whose end a stage line has already announced.
+        self.phase_over: Optional[int] = None
+        self.every = _progress_every()
+        if self.verbose and _has_tqdm():
             from tqdm.auto import tqdm
 
-            self.bar = tqdm(desc=what, unit="it", file=sys.stderr)
+            self.tqdm = tqdm
 
     def stage(self, line: str) -> None:
         if not self.verbose:
             return
-        if self.bar is not None:
-            self.bar.write(line, file=sys.stderr)
+        if self.tqdm is not None:
+            # A stage line ends the phase on show; printed above the bars
+            # on show, without tearing them.
+            self._end_phase()
+            self.phase_over = self.phase_serial
+            self.tqdm.write(line, file=sys.stderr)
         else:
             print(line, file=sys.stderr, flush=True)
 
+    def phase(
+        self, serial: Optional[int], label: str, done: int, total: int, seconds: float, line: str
+    ) -> None:
+        """The phase running now (``serial`` None: it has ended)."""
+        if serial != self.phase_serial:
+            self._end_phase()
+            self.phase_serial = serial
+            # A line is due once the phase has run ``every`` seconds.
+            self.phase_said = 0.0
+        if serial is None:
+            return
+        if self.tqdm is not None:
+            if serial == self.phase_over:
+                return
+            if self.phase_bar is None:
+                self.phase_bar = self.tqdm(
+                    desc=label, total=total or None, unit="", file=sys.stderr, leave=False
+                )
+            self.phase_bar.update(done - self.phase_bar.n)
+        elif seconds - self.phase_said >= self.every:
+            print(f"  {line}", file=sys.stderr, flush=True)
+            self.phase_said = seconds
+
+    def _end_phase(self) -> None:
+        if self.phase_bar is not None:
+            self.phase_bar.close()
+            self.phase_bar = None
+
     def report(self, iteration: int, max_iter: int, kl: float) -> bool:
+        if self.bar is None and self.tqdm is not None:
+            self._end_phase()
+            self.bar = self.tqdm(desc=self.what, unit="it", file=sys.stderr)
         if self.bar is not None:
             self.bar.total = max_iter
             self.bar.update(iteration - self.bar.n)
@@ -204,9 +266,11 @@ class _Progress:
         return {
             "on_report": self.report if active else None,
             "on_stage": self.stage if self.verbose else None,
+            "on_phase": self.phase if self.verbose else None,
         }
 
     def close(self) -> None:
+        self._end_phase()
         if self.bar is not None:
             self.bar.close()
 
@@ -526,7 +590,8 @@ class TSNE(_Base):
         try:
             out = _core.fit_graph(
                 n, rows, cols, vals, params, init, _n_jobs(self.n_jobs),
-                on_report=progress.hooks()["on_report"], keep_model=True,
+                on_report=progress.hooks()["on_report"],
+                on_phase=progress.hooks()["on_phase"], keep_model=True,
             )
         finally:
             progress.close()

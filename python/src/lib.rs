@@ -21,6 +21,7 @@ use sgtsne::graph::StochasticGraph;
 use sgtsne::io::mtx::Triplets;
 use sgtsne::model::Source;
 use sgtsne::points::Points;
+use sgtsne::progress::Meter;
 use sgtsne::sparse::Coo;
 use sgtsne::{defaults, Embedder, Embedding, Eta, Model, Placement, Progress, Session};
 
@@ -72,6 +73,8 @@ enum Event {
 
 /// The engine thread's side of [`drive`].
 struct Hooks {
+    /// Where the preparation phases count their work (read by [`drive`]).
+    meter: Meter,
     events: mpsc::Sender<Event>,
     verdicts: std::sync::Mutex<mpsc::Receiver<bool>>,
     stop: AtomicBool,
@@ -131,15 +134,18 @@ fn threads(n_jobs: i64) -> PyResult<usize> {
 
 /// Runs `job` on an engine thread in a pool of `n_jobs` threads while this
 /// thread, GIL released, waits for it: it passes stage lines to
-/// `on_stage(line)`, each evaluated cost to `on_report(iteration,
-/// max_iter, kl)` (a false result stops the run), and checks for signals
-/// between events. A signal or an exception in a callback stops the run
+/// `on_stage(line)`, the phase running on the hooks' meter to
+/// `on_phase(serial, label, done, total, seconds, line)` about ten times a
+/// second (and `on_phase(None, ...)` once it ends), each evaluated cost to
+/// `on_report(iteration, max_iter, kl)` (a false result stops the run),
+/// and checks for signals between events. A signal or an exception in a callback stops the run
 /// at its next iteration and is raised once the engine thread has ended.
 fn drive<T: Send>(
     py: Python<'_>,
     n_jobs: i64,
     on_report: Option<&Bound<'_, PyAny>>,
     on_stage: Option<&Bound<'_, PyAny>>,
+    on_phase: Option<&Bound<'_, PyAny>>,
     job: impl FnOnce(&Hooks) -> sgtsne::Result<T> + Send,
 ) -> PyResult<T> {
     let pool = rayon::ThreadPoolBuilder::new()
@@ -149,12 +155,15 @@ fn drive<T: Send>(
     let (events_tx, mut events) = mpsc::channel();
     let (verdicts_tx, verdicts) = mpsc::channel();
     let hooks = Hooks {
+        meter: Meter::default(),
         events: events_tx,
         verdicts: std::sync::Mutex::new(verdicts),
         stop: AtomicBool::new(false),
     };
     let mut raised: Option<PyErr> = None;
     let mut warned = false;
+    // The phase last shown: (serial, units done).
+    let mut shown: Option<(u64, u64)> = None;
     let outcome = std::thread::scope(|scope| {
         let hooks = &hooks;
         let engine = scope.spawn(move || {
@@ -217,6 +226,29 @@ fn drive<T: Send>(
                 // A panicking job never says Done.
                 Err(mpsc::RecvTimeoutError::Timeout) if engine.is_finished() => break,
                 Err(mpsc::RecvTimeoutError::Timeout) => {}
+            }
+            if let (Some(f), None) = (on_phase, &raised) {
+                let r = hooks.meter.read();
+                let now = r.as_ref().map(|r| (r.serial, r.done));
+                let called = match &r {
+                    Some(r) if now != shown || r.total == 0 => Some(f.call1((
+                        r.serial,
+                        r.label.as_str(),
+                        r.done,
+                        r.total,
+                        r.seconds,
+                        r.to_string(),
+                    ))),
+                    None if shown.is_some() => {
+                        Some(f.call1((py.None(), "", 0u64, 0u64, 0.0f64, "")))
+                    }
+                    _ => None,
+                };
+                shown = now;
+                if let Some(Err(e)) = called {
+                    raised = Some(e);
+                    hooks.stop.store(true, Ordering::Relaxed);
+                }
             }
             // After every event, not only on a quiet 100 ms: a run whose
             // reports come faster than that would never see its Ctrl-C.
@@ -395,10 +427,11 @@ fn coords_bytes<'py>(py: Python<'py>, c: &[f64]) -> Bound<'py, PyByteArray> {
 
 type Fit<'py> = (Bound<'py, PyByteArray>, f64, usize, Option<PyModel>);
 
-/// Runs `e` on `graph` to its end; with `source`, also makes the model.
+/// Runs `e` on `graph` to its end; with `source`, also makes the model
+/// (which keeps `graph` itself, not a copy).
 fn fit(
     e: &Embedder,
-    graph: &StochasticGraph,
+    graph: StochasticGraph,
     init: Option<&Points>,
     source: Source,
     keep_model: bool,
@@ -408,14 +441,14 @@ fn fit(
     // neighbours were searched in (SPEC §10), graphs from their spectrum.
     let mut session = match &source {
         Source::Points { reference, .. } => {
-            e.session_points(graph, reference, init.map(Points::as_slice))?
+            e.session_points(&graph, reference, init.map(Points::as_slice))?
         }
-        _ => e.session(graph, init.map(Points::as_slice))?,
+        _ => e.session(&graph, init.map(Points::as_slice))?,
     };
     let count = session.plan().max_iter;
     let result = hooks.run(&mut session, count)?;
     let model = match keep_model {
-        true => Some(Model::with_result(e, graph, &session, &result, source)?),
+        true => Some(Model::from_run(e, graph, &session, &result, source)?),
         false => None,
     };
     Ok((result, model))
@@ -438,7 +471,7 @@ fn init_points(py: Python<'_>, init: Option<PyBuffer<f64>>) -> PyResult<Option<P
 /// graph. Returns the coordinates (bytes, n × dim), the final KL, the
 /// iterations run and, with `keep_model`, the model.
 #[pyfunction]
-#[pyo3(signature = (x, params, init=None, n_jobs=-1, on_report=None, on_stage=None, keep_model=false))]
+#[pyo3(signature = (x, params, init=None, n_jobs=-1, on_report=None, on_stage=None, on_phase=None, keep_model=false))]
 #[allow(clippy::too_many_arguments)]
 fn fit_points<'py>(
     py: Python<'py>,
@@ -448,6 +481,7 @@ fn fit_points<'py>(
     n_jobs: i64,
     on_report: Option<&Bound<'py, PyAny>>,
     on_stage: Option<&Bound<'py, PyAny>>,
+    on_phase: Option<&Bound<'py, PyAny>>,
     keep_model: bool,
 ) -> PyResult<Fit<'py>> {
     let e = embedder(params)?;
@@ -456,9 +490,15 @@ fn fit_points<'py>(
     let aff = affinities(params, get(params, "seed")?.unwrap_or(defaults::SEED))?;
     let x = points(py, &x, "X")?;
     let init = init_points(py, init)?;
-    let (result, model) = drive(py, n_jobs, on_report, on_stage, |hooks| {
+    let (result, model) = drive(py, n_jobs, on_report, on_stage, on_phase, |hooks| {
+        let aff = aff.progress(hooks.meter.clone());
+        let e = e.progress(hooks.meter.clone());
         let mut g = aff.graph(&x, &mut |s| hooks.stage(s))?;
-        let (graph, _) = StochasticGraph::from_coo_owned(std::mem::take(&mut g.coo), lambda)?;
+        let (graph, _) = StochasticGraph::from_coo_owned_metered(
+            std::mem::take(&mut g.coo),
+            lambda,
+            &hooks.meter,
+        )?;
         let source = Source::from_points(x, &mut g);
         let plan = e.plan_points(graph.n())?;
         let start = match (&init, plan.init, &source) {
@@ -471,7 +511,7 @@ fn fit_points<'py>(
         };
         fit(
             &e,
-            &graph,
+            graph,
             start.as_ref().or(init.as_ref()),
             source,
             keep_model,
@@ -485,7 +525,7 @@ fn fit_points<'py>(
 /// weight vals[k] (column j = the out-weights of vertex j; duplicates
 /// add up). Returns as [`fit_points`].
 #[pyfunction]
-#[pyo3(signature = (n, rows, cols, vals, params, init=None, n_jobs=-1, on_report=None, keep_model=false))]
+#[pyo3(signature = (n, rows, cols, vals, params, init=None, n_jobs=-1, on_report=None, on_phase=None, keep_model=false))]
 #[allow(clippy::too_many_arguments)]
 fn fit_graph<'py>(
     py: Python<'py>,
@@ -497,6 +537,7 @@ fn fit_graph<'py>(
     init: Option<PyBuffer<f64>>,
     n_jobs: i64,
     on_report: Option<&Bound<'py, PyAny>>,
+    on_phase: Option<&Bound<'py, PyAny>>,
     keep_model: bool,
 ) -> PyResult<Fit<'py>> {
     let e = embedder(params)?;
@@ -513,11 +554,12 @@ fn fit_graph<'py>(
         ));
     }
     let init = init_points(py, init)?;
-    let (result, model) = drive(py, n_jobs, on_report, None, |hooks| {
-        let (graph, _) = StochasticGraph::from_coo_owned(coo, lambda)?;
+    let (result, model) = drive(py, n_jobs, on_report, None, on_phase, |hooks| {
+        let e = e.progress(hooks.meter.clone());
+        let (graph, _) = StochasticGraph::from_coo_owned_metered(coo, lambda, &hooks.meter)?;
         fit(
             &e,
-            &graph,
+            graph,
             init.as_ref(),
             Source::Graph { lambda },
             keep_model,
@@ -648,7 +690,7 @@ impl PyModel {
     ) -> PyResult<Bound<'py, PyByteArray>> {
         let s = placement(params)?;
         let x = points(py, &x, "X")?;
-        let placed = drive(py, n_jobs, None, None, |_| {
+        let placed = drive(py, n_jobs, None, None, None, |_| {
             self.inner.transform_points(&x, &s)
         })?;
         Ok(coords_bytes(py, placed.as_slice()))
@@ -677,7 +719,7 @@ impl PyModel {
             cols: cols.to_vec(py)?,
             vals: vals.to_vec(py)?,
         };
-        let placed = drive(py, n_jobs, None, None, |_| {
+        let placed = drive(py, n_jobs, None, None, None, |_| {
             self.inner.transform_graph(&t, &s)
         })?;
         Ok(coords_bytes(py, placed.as_slice()))
@@ -694,7 +736,7 @@ impl PyModel {
         n_jobs: i64,
         on_report: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Fit<'py>> {
-        let (result, model) = drive(py, n_jobs, on_report, None, |hooks| {
+        let (result, model) = drive(py, n_jobs, on_report, None, None, |hooks| {
             let mut session = self.inner.resume()?;
             let result = hooks.run(&mut session, count)?;
             let model = self.inner.updated(&session, &result)?;

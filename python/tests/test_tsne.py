@@ -3,6 +3,7 @@ invariance, models, pickling, callbacks and bad input."""
 
 import os
 import pickle
+import re
 import signal
 import subprocess
 import sys
@@ -341,6 +342,29 @@ def test_verbose_prints_progress(capsys, monkeypatch):
     assert "iteration 300/300, KL" in err
     sgtsne.TSNE(**FAST).fit(X)
     assert capsys.readouterr().err == ""
+
+
+def test_verbose_shows_how_far_each_preparation_phase_has_got(capsys, monkeypatch):
+    # Without tqdm, a phase still running prints its share done and the
+    # time left every SGTSNE_PROGRESS_EVERY seconds (30 by default).
+    monkeypatch.setattr(sgtsne._tsne, "_has_tqdm", lambda: False)
+    monkeypatch.setenv("SGTSNE_PROGRESS_EVERY", "0")
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(20000, 10))
+    est = sgtsne.TSNE(verbose=True, knn="approx", max_iter=20, early_iter=10, n_jobs=2)
+    est.fit(X)
+    err = capsys.readouterr().err
+    lines = [ln for ln in err.splitlines() if re.match(r"^  neighbour search: sweep \d+: \d+% after ", ln)]
+    assert lines, err
+    for ln in lines:
+        share = int(re.search(r": (\d+)% after", ln).group(1))
+        assert 0 <= share <= 100, ln
+    # At the default interval a run this short prints no phase lines.
+    monkeypatch.delenv("SGTSNE_PROGRESS_EVERY")
+    est.fit(X)
+    err = capsys.readouterr().err
+    assert "nearest neighbours" in err
+    assert not re.search(r"% after ", err), err
 
 
 def test_ctrl_c_stops_a_run_with_keyboard_interrupt():

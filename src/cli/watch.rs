@@ -12,7 +12,6 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use sgtsne::progress::{Meter, Reading};
-use sgtsne::util::human_seconds;
 
 /// The meter every library call of this process reports into.
 static METER: LazyLock<Meter> = LazyLock::new(Meter::default);
@@ -93,41 +92,13 @@ fn watch(stop: &AtomicBool, terminal: bool, every: f64) {
                 _ => now - Duration::from_secs_f64(r.seconds.min(3600.0)),
             };
             if now.duration_since(since).as_secs_f64() >= every {
-                eprintln!("{}", line(&r));
+                eprintln!("  {r}");
                 last = Some((r.serial, now));
             } else if last.map(|(s, _)| s) != Some(r.serial) {
                 last = Some((r.serial, since));
             }
         }
         std::thread::sleep(POLL);
-    }
-}
-
-/// The line for a phase still running.
-fn line(r: &Reading) -> String {
-    match (r.fraction(), r.eta()) {
-        (Some(f), Some(eta)) => format!(
-            "  {}: {:.0}% after {}, {} left",
-            r.label,
-            100.0 * f,
-            human_seconds(r.seconds),
-            if eta < 1.0 {
-                "under a second".to_string()
-            } else {
-                format!("about {}", human_seconds(eta))
-            }
-        ),
-        (Some(f), None) => format!(
-            "  {}: {:.0}% after {}",
-            r.label,
-            100.0 * f,
-            human_seconds(r.seconds)
-        ),
-        _ => format!(
-            "  {}: still running after {}",
-            r.label,
-            human_seconds(r.seconds)
-        ),
     }
 }
 
