@@ -23,6 +23,7 @@ use crate::pca::Pca;
 use crate::place::{NewAffinities, Placement};
 use crate::plan::{AttractionKind, Eta};
 use crate::points::Points;
+use crate::progress::Meter;
 use crate::repulse::{FftBackend, RepulsionKind};
 use crate::session::{Embedding, Session};
 use crate::sparse::Csc;
@@ -210,7 +211,20 @@ impl Model {
     /// A session that continues the run where it stopped: running it gives
     /// the bits the uninterrupted run would have.
     pub fn resume(&self) -> Result<Session> {
-        let graph = self.graph()?;
+        self.resume_metered(&Meter::default())
+    }
+
+    /// As [`Model::resume`], counting its phases on `meter`: reading the
+    /// graph from the file (when not yet read), the vertex order and the
+    /// block layout, which take seconds at a million points.
+    pub fn resume_metered(&self, meter: &Meter) -> Result<Session> {
+        let graph = match self.graph.get() {
+            Some(g) => g,
+            None => {
+                let _phase = meter.phase("reading the model's graph", 0);
+                self.graph()?
+            }
+        };
         let plan = self.plan()?;
         Session::restore(
             plan,
@@ -219,6 +233,7 @@ impl Model {
             &self.update,
             &self.gains,
             self.iterations,
+            meter,
         )
     }
 

@@ -86,8 +86,9 @@ impl Session {
         upd: &[f64],
         gains: &[f64],
         iterations: usize,
+        meter: &Meter,
     ) -> Result<Session> {
-        let mut s = Session::new(plan, g, Some(coords), &Meter::default())?;
+        let mut s = Session::new(plan, g, Some(coords), meter)?;
         with_optimizer!(&mut s.inner, o => o.restore(upd, gains, iterations))?;
         Ok(s)
     }

@@ -64,7 +64,7 @@ pub fn resume(a: &ResumeArgs) -> Result<()> {
         output::check_writable(p)?;
     }
     let model = Model::load(&a.model)?;
-    let mut session = model.resume()?;
+    let mut session = model.resume_metered(super::watch::meter())?;
     let reporter = Reporter::new(a.run.quiet, a.max_iter, session.plan());
     let from = session.iterations();
     let status = session.run(a.max_iter, &mut |p| reporter.progress(p));

@@ -205,3 +205,49 @@ fn the_binary_prints_how_far_each_long_phase_has_got() {
     let err = run_with(dir.path(), Some("0"), &["--knn", "approx", "--quiet"]);
     assert_eq!(err, "", "--quiet printed");
 }
+
+/// Resuming a saved model counts its setup (reading the graph from the
+/// file, the vertex order, the block layout) and runs on exactly as the
+/// unmetered resume does.
+#[test]
+fn resuming_a_model_shows_its_setup_and_changes_nothing() {
+    use std::ops::ControlFlow;
+    let dir = tempfile::tempdir().unwrap();
+    let g = common::random_graph(3000, 3, 8, 6);
+    for dim in [1, 2, 3] {
+        let e = Embedder::new(dim).seed(3).max_iter(40);
+        let mut s = e.session(&g, None).unwrap();
+        s.run_to_end(&mut |_| ControlFlow::Continue(())).unwrap();
+        let path = dir.path().join(format!("m{dim}.npz"));
+        let source = sgtsne::model::Source::Graph { lambda: 1.0 };
+        sgtsne::Model::new(&e, &g, &mut s, source)
+            .unwrap()
+            .save(&path)
+            .unwrap();
+        let run_on = |mut s: sgtsne::Session| {
+            s.run(30, &mut |_| ControlFlow::Continue(())).unwrap();
+            s.result().unwrap().coords
+        };
+        let plain = run_on(sgtsne::Model::load(&path).unwrap().resume().unwrap());
+        let meter = Meter::default();
+        let model = sgtsne::Model::load(&path).unwrap();
+        let metered = run_on(model.resume_metered(&meter).unwrap());
+        assert_eq!(metered, plain, "dim {dim}");
+        let seen = labels(&meter.finished());
+        assert_eq!(
+            seen.first().map(String::as_str),
+            Some("reading the model's graph"),
+            "{seen:?}"
+        );
+        assert!(
+            seen.iter().any(|l| l.starts_with("vertex order")),
+            "{seen:?}"
+        );
+        assert!(seen.iter().any(|l| l == "block layout"), "{seen:?}");
+        // Once the graph is in memory, no reading phase.
+        let again = Meter::default();
+        model.resume_metered(&again).unwrap();
+        let seen = labels(&again.finished());
+        assert!(!seen.iter().any(|l| l.starts_with("reading")), "{seen:?}");
+    }
+}
