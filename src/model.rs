@@ -109,6 +109,7 @@ impl Model {
         result: &Embedding,
         source: Source,
     ) -> Result<Model> {
+        // Checked before the copy, which is gigabytes at a million points.
         Self::check_run(graph, session, result, &source)?;
         Self::from_run(embedder, graph.clone(), session, result, source)
     }

@@ -138,8 +138,9 @@ fn threads(n_jobs: i64) -> PyResult<usize> {
 /// `on_phase(serial, label, done, total, seconds, line)` about ten times a
 /// second (and `on_phase(None, ...)` once it ends), each evaluated cost to
 /// `on_report(iteration, max_iter, kl)` (a false result stops the run),
-/// and checks for signals between events. A signal or an exception in a callback stops the run
-/// at its next iteration and is raised once the engine thread has ended.
+/// and checks for signals between events. A signal or an exception in a
+/// callback stops the run at its next iteration and is raised once the
+/// engine thread has ended.
 fn drive<T: Send>(
     py: Python<'_>,
     n_jobs: i64,

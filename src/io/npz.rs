@@ -71,13 +71,6 @@ impl<'a> NpzWriter<'a> {
         })
     }
 
-    /// Adds `name.npy` holding little-endian i64 values.
-    pub fn i64(&mut self, name: &str, shape: &[usize], data: &'a [i64]) -> Result<()> {
-        self.array(name, "<i8", shape, move |w| {
-            write_le(w, data, |v: i64| v.to_le_bytes())
-        })
-    }
-
     /// Adds `name.npy` holding `data` widened to little-endian i64.
     pub fn i64_of_usize(&mut self, name: &str, shape: &[usize], data: &'a [usize]) -> Result<()> {
         let too_big = || Error::Input(format!("{name}: a value exceeds i64"));
@@ -91,13 +84,6 @@ impl<'a> NpzWriter<'a> {
     pub fn i64_of_u32(&mut self, name: &str, shape: &[usize], data: &'a [u32]) -> Result<()> {
         self.array(name, "<i8", shape, move |w| {
             write_le(w, data, |v: u32| i64::from(v).to_le_bytes())
-        })
-    }
-
-    /// Adds `name.npy` holding little-endian i32 values.
-    pub fn i32(&mut self, name: &str, shape: &[usize], data: &'a [i32]) -> Result<()> {
-        self.array(name, "<i4", shape, move |w| {
-            write_le(w, data, |v: i32| v.to_le_bytes())
         })
     }
 

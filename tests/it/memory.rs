@@ -220,47 +220,41 @@ fn saving_the_model_adds_no_copy_of_the_graph() {
     // symmetrised, a model file of about 80 MB.
     let coo = common::random_coo(20_000, 100, 160, 8);
     common::write_mtx(&p.join("g.mtx"), &coo);
-    let run = ["g.mtx", "-m", "5", "-p", "2", "-o", "out.txt", "-q"];
-    let (code, err, plain) = run_peak(&run, p);
-    assert_eq!(code, Some(0), "{err}");
-    let mut with_save = run.to_vec();
-    with_save.extend(["--save", "m.npz"]);
-    let (code, err, saving) = run_peak(&with_save, p);
-    assert_eq!(code, Some(0), "{err}");
+    // Peak RSS of `args` without and with `--save MODEL`.
+    let peaks = |args: &[&str], model: &str| -> (u64, u64) {
+        let (code, err, plain) = run_peak(args, p);
+        assert_eq!(code, Some(0), "{err}");
+        let mut with_save = args.to_vec();
+        with_save.extend(["--save", model]);
+        let (code, err, saving) = run_peak(&with_save, p);
+        assert_eq!(code, Some(0), "{err}");
+        (plain, saving)
+    };
+    let run = peaks(
+        &["g.mtx", "-m", "5", "-p", "2", "-o", "out.txt", "-q"],
+        "m.npz",
+    );
     let file = std::fs::metadata(p.join("m.npz")).unwrap().len();
     assert!(file > 60_000_000, "model of {file} bytes");
-    let mb = |b: u64| b as f64 / 1e6;
-    eprintln!(
-        "peak RSS {:.0} MB without --save, {:.0} MB with; model {:.0} MB",
-        mb(plain),
-        mb(saving),
-        mb(file)
-    );
-    assert!(
-        saving <= plain + file / 5,
-        "saving raised the peak from {:.0} to {:.0} MB (model {:.0} MB)",
-        mb(plain),
-        mb(saving),
-        mb(file)
-    );
     // The same when a resumed run saves its model.
-    let resume = ["resume", "m.npz", "-m", "3", "-p", "2", "-o", "r.txt", "-q"];
-    let (code, err, plain) = run_peak(&resume, p);
-    assert_eq!(code, Some(0), "{err}");
-    let mut with_save = resume.to_vec();
-    with_save.extend(["--save", "m2.npz"]);
-    let (code, err, saving) = run_peak(&with_save, p);
-    assert_eq!(code, Some(0), "{err}");
-    eprintln!(
-        "resume: peak RSS {:.0} MB without --save, {:.0} MB with",
-        mb(plain),
-        mb(saving)
+    let resumed = peaks(
+        &["resume", "m.npz", "-m", "3", "-p", "2", "-o", "r.txt", "-q"],
+        "m2.npz",
     );
-    assert!(
-        saving <= plain + file / 5,
-        "saving a resumed run raised the peak from {:.0} to {:.0} MB (model {:.0} MB)",
-        mb(plain),
-        mb(saving),
-        mb(file)
-    );
+    let mb = |b: u64| b as f64 / 1e6;
+    for (what, (plain, saving)) in [("a run", run), ("a resumed run", resumed)] {
+        eprintln!(
+            "{what}: peak RSS {:.0} MB without --save, {:.0} MB with; model {:.0} MB",
+            mb(plain),
+            mb(saving),
+            mb(file)
+        );
+        assert!(
+            saving <= plain + file / 5,
+            "saving {what} raised the peak from {:.0} to {:.0} MB (model {:.0} MB)",
+            mb(plain),
+            mb(saving),
+            mb(file)
+        );
+    }
 }

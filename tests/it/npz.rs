@@ -152,59 +152,38 @@ for info in z.infolist():
     vals.frombytes(b[10 + hlen:])
     print(info.filename, info.file_size, head["shape"], repr(sum(vals)), vals[0], vals[-1])
 "#;
-    let want = |a: &Arrays| -> Vec<String> {
-        // The same lines, computed here: name, entry size, shape, sum
-        // (Python's left-to-right float sum), first and last value.
-        let names = [
-            "params.npy",
-            "coords.npy",
-            "p_rowptr.npy",
-            "p_colidx.npy",
-            "search_graph.npy",
-        ];
-        let bytes = archive(a, None);
-        let z = read_npz(&bytes, Path::new("t.npz")).unwrap();
-        let r = NpzReader::from_bytes(bytes.into(), Path::new("t.npz")).unwrap();
-        let sizes: Vec<usize> = names
-            .iter()
-            .map(|n| {
-                r.bytes(n.strip_suffix(".npy").unwrap())
-                    .unwrap()
-                    .unwrap()
-                    .len()
-            })
-            .collect();
-        names
-            .iter()
-            .zip(sizes)
-            .map(|(n, size)| {
-                let arr = &z[n.strip_suffix(".npy").unwrap()];
-                let shape = match arr.shape.len() {
-                    1 => format!("({},)", arr.shape[0]),
-                    _ => format!("({}, {})", arr.shape[0], arr.shape[1]),
-                };
-                let fl = *n == "coords.npy";
-                let num = |v: f64| {
-                    if fl {
-                        format!("{v:?}")
-                    } else {
-                        format!("{}", v as i64)
-                    }
-                };
-                let sum = if fl {
-                    format!("{:?}", arr.data.iter().sum::<f64>())
+    // The same lines, computed here: name, entry size, shape, sum
+    // (Python's left-to-right float sum), first and last value.
+    let r = NpzReader::from_bytes(archive(&a, None).into(), Path::new("t.npz")).unwrap();
+    let expected: Vec<String> = ["params", "coords", "p_rowptr", "p_colidx", "search_graph"]
+        .iter()
+        .map(|key| {
+            let size = r.bytes(key).unwrap().unwrap().len();
+            let arr = r.array(key).unwrap().unwrap();
+            let shape = match arr.shape.len() {
+                1 => format!("({},)", arr.shape[0]),
+                _ => format!("({}, {})", arr.shape[0], arr.shape[1]),
+            };
+            let fl = *key == "coords";
+            let num = |v: f64| {
+                if fl {
+                    format!("{v:?}")
                 } else {
-                    format!("{}", arr.data.iter().map(|&v| v as i64).sum::<i64>())
-                };
-                format!(
-                    "{n} {size} {shape} {sum} {} {}",
-                    num(arr.data[0]),
-                    num(*arr.data.last().unwrap())
-                )
-            })
-            .collect()
-    };
-    let expected = want(&a);
+                    format!("{}", v as i64)
+                }
+            };
+            let sum = if fl {
+                format!("{:?}", arr.data.iter().sum::<f64>())
+            } else {
+                format!("{}", arr.data.iter().map(|&v| v as i64).sum::<i64>())
+            };
+            format!(
+                "{key}.npy {size} {shape} {sum} {} {}",
+                num(arr.data[0]),
+                num(*arr.data.last().unwrap())
+            )
+        })
+        .collect();
     for (name, t) in [
         ("plain", None),
         ("forced", Some(0)),
