@@ -211,7 +211,10 @@ fn hostile_runs_stay_within_max_memory() {
 /// Saving the model at the end of a run adds no copy of the run's graph or
 /// of the file to its memory: the model takes the graph itself and streams
 /// to disk. (Before, the graph was copied and the whole file built in
-/// memory: at 1.3 million points, 5.9 GB became 11.9 GB.)
+/// memory: at 1.3 million points, 5.9 GB became 11.9 GB.) The peak of a
+/// run moves by 10% from run to run, so this catches the two together; the
+/// library's part is counted exactly, allocation by allocation, in
+/// `tests/alloc.rs`.
 #[test]
 fn saving_the_model_adds_no_copy_of_the_graph() {
     let d = tempfile::tempdir().unwrap();
@@ -220,14 +223,22 @@ fn saving_the_model_adds_no_copy_of_the_graph() {
     // symmetrised, a model file of about 80 MB.
     let coo = common::random_coo(20_000, 100, 160, 8);
     common::write_mtx(&p.join("g.mtx"), &coo);
-    // Peak RSS of `args` without and with `--save MODEL`.
+    // Peak RSS of `args` without and with `--save MODEL`, each run twice:
+    // the highest plain peak and the lowest saving one, since the peak of
+    // one run moves by 10% (allocator arenas, thread timing) from run to
+    // run.
     let peaks = |args: &[&str], model: &str| -> (u64, u64) {
-        let (code, err, plain) = run_peak(args, p);
-        assert_eq!(code, Some(0), "{err}");
         let mut with_save = args.to_vec();
         with_save.extend(["--save", model]);
-        let (code, err, saving) = run_peak(&with_save, p);
-        assert_eq!(code, Some(0), "{err}");
+        let (mut plain, mut saving) = (0, u64::MAX);
+        for _ in 0..2 {
+            let (code, err, peak) = run_peak(args, p);
+            assert_eq!(code, Some(0), "{err}");
+            plain = plain.max(peak);
+            let (code, err, peak) = run_peak(&with_save, p);
+            assert_eq!(code, Some(0), "{err}");
+            saving = saving.min(peak);
+        }
         (plain, saving)
     };
     let run = peaks(
@@ -249,8 +260,11 @@ fn saving_the_model_adds_no_copy_of_the_graph() {
             mb(saving),
             mb(file)
         );
+        // A copy of the graph (about 0.7 of the file) or the file built in
+        // memory (all of it) each exceed half the file; the noise left
+        // after the repeats does not.
         assert!(
-            saving <= plain + file / 5,
+            saving <= plain + file / 2,
             "saving {what} raised the peak from {:.0} to {:.0} MB (model {:.0} MB)",
             mb(plain),
             mb(saving),

@@ -1,0 +1,131 @@
+//! What saving a model allocates, counted exactly by a global allocator
+//! (its own test binary, so no other test's allocations are counted): a
+//! run that ends by saving its model holds no second graph and builds no
+//! file in memory. The CLI's own path is measured from outside, more
+//! coarsely, in `it::memory`.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::ops::ControlFlow;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use sgtsne::graph::StochasticGraph;
+use sgtsne::model::Source;
+use sgtsne::util::Rng;
+use sgtsne::{Embedder, Model};
+
+/// Bytes allocated now, and the most at any moment since the last reset.
+static NOW: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+struct Counting;
+
+fn grew(by: usize) {
+    let now = NOW.fetch_add(by, Ordering::SeqCst) + by;
+    PEAK.fetch_max(now, Ordering::SeqCst);
+}
+
+// SAFETY: every call is passed on to `System` unchanged; the counters
+// only observe the sizes.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let p = unsafe { System.alloc(layout) };
+        if !p.is_null() {
+            grew(layout.size());
+        }
+        p
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        let p = unsafe { System.alloc_zeroed(layout) };
+        if !p.is_null() {
+            grew(layout.size());
+        }
+        p
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) };
+        NOW.fetch_sub(layout.size(), Ordering::SeqCst);
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let p = unsafe { System.realloc(ptr, layout, new_size) };
+        if !p.is_null() {
+            // Counted as the new block arriving before the old one leaves,
+            // as a moving realloc briefly holds both.
+            grew(new_size);
+            NOW.fetch_sub(layout.size(), Ordering::SeqCst);
+        }
+        p
+    }
+}
+
+#[global_allocator]
+static ALLOC: Counting = Counting;
+
+/// The most allocated at once while `f` runs, beyond what was allocated
+/// when it started.
+fn peak_during<T>(f: impl FnOnce() -> T) -> (T, usize) {
+    let base = NOW.load(Ordering::SeqCst);
+    PEAK.store(base, Ordering::SeqCst);
+    let out = f();
+    (out, PEAK.load(Ordering::SeqCst) - base)
+}
+
+/// A random graph of `n` vertices with 20–40 out-edges each.
+fn graph(n: usize) -> StochasticGraph {
+    let mut rng = Rng::new(3);
+    let mut coo = sgtsne::graph::Coo {
+        n,
+        ..Default::default()
+    };
+    for j in 0..n {
+        for _ in 0..20 + rng.below(21) {
+            coo.rows.push(rng.below(n) as u32);
+            coo.cols.push(j as u32);
+            coo.vals.push(0.1 + rng.uniform());
+        }
+    }
+    StochasticGraph::from_coo(&coo, 1.0).unwrap().0
+}
+
+#[test]
+fn saving_a_run_as_a_model_allocates_no_copy_of_its_graph() {
+    let dir = tempfile::tempdir().unwrap();
+    for dim in 1..=3 {
+        let g = graph(20_000);
+        let (n, nnz) = (g.n(), g.nnz());
+        // What the graph holds: row pointers, column indices and values.
+        let graph_bytes = (n + 1) * size_of::<usize>() + nnz * (size_of::<u32>() + 8);
+        // What the model adds of its own: coordinates, update and gains.
+        let state_bytes = 3 * n * dim * 8;
+        let e = Embedder::new(dim).seed(1).max_iter(3);
+        let mut s = e.session(&g, None).unwrap();
+        s.run_to_end(&mut |_| ControlFlow::Continue(())).unwrap();
+        let result = s.result().unwrap();
+        let path = dir.path().join(format!("m{dim}.npz"));
+        // Measured in two parts, since dropping the session between them
+        // frees more than either allocates.
+        let (model, taking) = peak_during(|| {
+            Model::from_run(&e, g, &s, &result, Source::Graph { lambda: 1.0 }).unwrap()
+        });
+        drop(s);
+        let ((), saving) = peak_during(|| model.save(&path).unwrap());
+        let extra = taking.max(saving);
+        let file = std::fs::metadata(&path).unwrap().len() as usize;
+        assert!(file > graph_bytes, "a model of {file} bytes");
+        // The state, the file's 64 KiB chunks and its directory; a copy of
+        // the graph or of the file would be 20 MB or more.
+        let allowed = state_bytes + graph_bytes / 10;
+        eprintln!("{dim}D: saving allocated {extra} bytes at its peak (graph {graph_bytes})");
+        assert!(
+            extra <= allowed,
+            "{dim}D: saving allocated {extra} bytes at its peak, over {allowed} \
+             (graph {graph_bytes}, file {file}, state {state_bytes})"
+        );
+        // The file is whole: it loads as the run's model.
+        let back = Model::load(&path).unwrap();
+        assert_eq!(back.coords().as_slice(), result.coords.as_slice());
+        assert_eq!(back.iterations(), result.iterations);
+    }
+}
