@@ -77,8 +77,9 @@ impl Source {
 pub struct Model {
     embedder: Embedder,
     /// P, built; or, for a loaded model, decoded and checked on first use
-    /// (a transform never needs it).
-    graph: OnceLock<StochasticGraph>,
+    /// (a transform never needs it). Shared, not copied, by the models
+    /// [`Model::updated`] makes and by clones: gigabytes at a million points.
+    graph: OnceLock<Arc<StochasticGraph>>,
     saved_p: Option<Arc<SavedP>>,
     coords: Points,
     update: Vec<f64>,
@@ -120,6 +121,17 @@ impl Model {
     pub fn from_run(
         embedder: &Embedder,
         graph: StochasticGraph,
+        session: &Session,
+        result: &Embedding,
+        source: Source,
+    ) -> Result<Model> {
+        Self::shared_run(embedder, Arc::new(graph), session, result, source)
+    }
+
+    /// As [`Model::from_run`], with a graph other models may share.
+    fn shared_run(
+        embedder: &Embedder,
+        graph: Arc<StochasticGraph>,
         session: &Session,
         result: &Embedding,
         source: Source,
@@ -196,11 +208,11 @@ impl Model {
     /// P in input order: built, or decoded and checked now from the file.
     fn graph(&self) -> Result<&StochasticGraph> {
         if let Some(g) = self.graph.get() {
-            return Ok(g);
+            return Ok(&**g);
         }
         let saved = self.saved_p.as_ref().expect("a model has P built or saved");
         let g = saved.decode(self.n())?;
-        Ok(self.graph.get_or_init(|| g))
+        Ok(&**self.graph.get_or_init(|| Arc::new(g)))
     }
 
     /// The run's settings with every `auto` resolved, as they were for the
@@ -220,7 +232,7 @@ impl Model {
     /// block layout, which take seconds at a million points.
     pub fn resume_metered(&self, meter: &Meter) -> Result<Session> {
         let graph = match self.graph.get() {
-            Some(g) => g,
+            Some(g) => &**g,
             None => {
                 let _phase = meter.phase("reading the model's graph", 0);
                 self.graph()?
@@ -240,22 +252,32 @@ impl Model {
 
     /// As [`Model::updated`], handing this model's graph and points to the
     /// new one instead of copying them.
-    pub fn into_updated(mut self, session: &Session, result: &Embedding) -> Result<Model> {
-        self.graph()?;
-        let graph = self.graph.take().expect("the graph was just decoded");
-        Model::from_run(&self.embedder, graph, session, result, self.source)
+    pub fn into_updated(self, session: &Session, result: &Embedding) -> Result<Model> {
+        let graph = self.shared_graph()?;
+        Model::shared_run(&self.embedder, graph, session, result, self.source)
     }
 
     /// The same model after `session` (from [`Model::resume`]) ran on;
     /// `result` is the session's [`Session::result`].
+    ///
+    /// The new model shares this one's graph; the points of a points model
+    /// are copied.
     pub fn updated(&self, session: &Session, result: &Embedding) -> Result<Model> {
-        Model::with_result(
+        Model::shared_run(
             &self.embedder,
-            self.graph()?,
+            self.shared_graph()?,
             session,
             result,
             self.source.clone(),
         )
+    }
+
+    /// The graph (decoded now if need be), to share with another model.
+    fn shared_graph(&self) -> Result<Arc<StochasticGraph>> {
+        self.graph()?;
+        Ok(Arc::clone(
+            self.graph.get().expect("the graph was just decoded"),
+        ))
     }
 
     /// Places new points (rows of `x`, in the model's input dimensions)

@@ -1,7 +1,8 @@
 //! What saving a model allocates, counted exactly by a global allocator
 //! (its own test binary, so no other test's allocations are counted): a
 //! run that ends by saving its model holds no second graph and builds no
-//! file in memory. The CLI's own path is measured from outside, more
+//! file in memory, and a resumed run's model shares its graph with the
+//! model it came from. The CLI's own path is measured from outside, more
 //! coarsely, in `it::memory`.
 
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -90,7 +91,7 @@ fn graph(n: usize) -> StochasticGraph {
 }
 
 #[test]
-fn saving_a_run_as_a_model_allocates_no_copy_of_its_graph() {
+fn models_hold_no_copy_of_their_graph() {
     let dir = tempfile::tempdir().unwrap();
     for dim in 1..=3 {
         let g = graph(20_000);
@@ -127,5 +128,24 @@ fn saving_a_run_as_a_model_allocates_no_copy_of_its_graph() {
         let back = Model::load(&path).unwrap();
         assert_eq!(back.coords().as_slice(), result.coords.as_slice());
         assert_eq!(back.iterations(), result.iterations);
+        // A resumed run's model, and a clone, share the graph (Python's
+        // `Model.resume` keeps the old model and returns a new one).
+        for (what, m) in [("built", &model), ("loaded", &back)] {
+            let mut s = m.resume().unwrap();
+            s.run(2, &mut |_| ControlFlow::Continue(())).unwrap();
+            let r = s.result().unwrap();
+            let (next, extra) = peak_during(|| m.updated(&s, &r).unwrap());
+            assert!(
+                extra <= allowed,
+                "{dim}D: updating a {what} model allocated {extra} bytes, over {allowed}"
+            );
+            assert_eq!(next.iterations(), result.iterations + 2);
+            let (copy, extra) = peak_during(|| next.clone());
+            assert!(
+                extra <= allowed,
+                "{dim}D: cloning a {what} model allocated {extra} bytes, over {allowed}"
+            );
+            assert_eq!(copy.coords().as_slice(), next.coords().as_slice());
+        }
     }
 }
