@@ -207,12 +207,17 @@ impl Model {
 
     /// P in input order: built, or decoded and checked now from the file.
     fn graph(&self) -> Result<&StochasticGraph> {
+        self.shared_graph().map(|g| &**g)
+    }
+
+    /// [`Self::graph`] as held, for another model to share.
+    fn shared_graph(&self) -> Result<&Arc<StochasticGraph>> {
         if let Some(g) = self.graph.get() {
-            return Ok(&**g);
+            return Ok(g);
         }
         let saved = self.saved_p.as_ref().expect("a model has P built or saved");
         let g = saved.decode(self.n())?;
-        Ok(&**self.graph.get_or_init(|| Arc::new(g)))
+        Ok(self.graph.get_or_init(|| Arc::new(g)))
     }
 
     /// The run's settings with every `auto` resolved, as they were for the
@@ -253,7 +258,7 @@ impl Model {
     /// As [`Model::updated`], handing this model's graph and points to the
     /// new one instead of copying them.
     pub fn into_updated(self, session: &Session, result: &Embedding) -> Result<Model> {
-        let graph = self.shared_graph()?;
+        let graph = Arc::clone(self.shared_graph()?);
         Model::shared_run(&self.embedder, graph, session, result, self.source)
     }
 
@@ -265,19 +270,11 @@ impl Model {
     pub fn updated(&self, session: &Session, result: &Embedding) -> Result<Model> {
         Model::shared_run(
             &self.embedder,
-            self.shared_graph()?,
+            Arc::clone(self.shared_graph()?),
             session,
             result,
             self.source.clone(),
         )
-    }
-
-    /// The graph (decoded now if need be), to share with another model.
-    fn shared_graph(&self) -> Result<Arc<StochasticGraph>> {
-        self.graph()?;
-        Ok(Arc::clone(
-            self.graph.get().expect("the graph was just decoded"),
-        ))
     }
 
     /// Places new points (rows of `x`, in the model's input dimensions)

@@ -9,10 +9,11 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::ops::ControlFlow;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use sgtsne::graph::StochasticGraph;
 use sgtsne::model::Source;
-use sgtsne::util::Rng;
 use sgtsne::{Embedder, Model};
+
+#[path = "it/common/mod.rs"]
+mod common;
 
 /// Bytes allocated now, and the most at any moment since the last reset.
 static NOW: AtomicUsize = AtomicUsize::new(0);
@@ -73,28 +74,12 @@ fn peak_during<T>(f: impl FnOnce() -> T) -> (T, usize) {
     (out, PEAK.load(Ordering::SeqCst) - base)
 }
 
-/// A random graph of `n` vertices with 20–40 out-edges each.
-fn graph(n: usize) -> StochasticGraph {
-    let mut rng = Rng::new(3);
-    let mut coo = sgtsne::graph::Coo {
-        n,
-        ..Default::default()
-    };
-    for j in 0..n {
-        for _ in 0..20 + rng.below(21) {
-            coo.rows.push(rng.below(n) as u32);
-            coo.cols.push(j as u32);
-            coo.vals.push(0.1 + rng.uniform());
-        }
-    }
-    StochasticGraph::from_coo(&coo, 1.0).unwrap().0
-}
-
 #[test]
 fn models_hold_no_copy_of_their_graph() {
     let dir = tempfile::tempdir().unwrap();
     for dim in 1..=3 {
-        let g = graph(20_000);
+        // 20–40 out-edges a vertex.
+        let g = common::random_graph(20_000, 20, 40, 3);
         let (n, nnz) = (g.n(), g.nnz());
         // What the graph holds: row pointers, column indices and values.
         let graph_bytes = (n + 1) * size_of::<usize>() + nnz * (size_of::<u32>() + 8);
