@@ -5,7 +5,7 @@
 //!   cargo run --release --bin sgtsne-bench -- knn-graph --n 100000 --k 30 -o graph.mtx
 //!   cargo run --release --bin sgtsne-bench -- points-graph POINTS.npy [--perplexity 30] -o graph.mtx
 //!   cargo run --release --bin sgtsne-bench -- fft-sizes [--max 2048]
-//!   cargo run --release --bin sgtsne-bench -- repulsion-file Y.txt --dim 3 --caps 70,100,130 [--ceiling 160 --targets 50,75,100] [--reps 3] [--sample 400]
+//!   cargo run --release --bin sgtsne-bench -- repulsion-file Y.txt --dim 3 --caps 70,100,130 [--ceiling 160 --targets 50,75,100] [--reps 3] [--sample 400] [--h H] [--exact-z]
 //!   cargo run --release --bin sgtsne-bench -- knn POINTS.npy [--k 90] [--n N] [--sample 8] [--skip-exact|--skip-approx]
 //!   cargo run --release --bin sgtsne-bench -- knn-query REF.npy QUERIES.npy [--k 25] [--graph-k 15,30] [--eps 0.05,0.1,0.2] [--reps 3]
 //!
@@ -277,7 +277,9 @@ fn attraction<const D: usize>(args: &[String]) {
 /// The grid repulsion on a saved embedding (a run's `-o` output) under
 /// several caps and near-pair targets: time per evaluation, the grid and
 /// the near pairs, and the force error against the exact sum on a seeded
-/// sample of points.
+/// sample of points: relative error, and bias (the least-squares factor
+/// from the exact forces to the grid's; 1 is unbiased). With `--exact-z`
+/// also Z's ratio to the exact O(N^2) sum.
 fn repulsion_file<const D: usize>(args: &[String]) {
     let path = PathBuf::from(args.get(2).expect("usage: repulsion-file Y.txt --dim D"));
     let reps: usize = arg(args, "--reps", 3);
@@ -294,6 +296,7 @@ fn repulsion_file<const D: usize>(args: &[String]) {
         .map(|v| v.trim().parse().expect("numbers"))
         .collect();
     let ceiling: usize = arg(args, "--ceiling", 0);
+    let h: f64 = arg(args, "--h", sgtsne::defaults::grid_h(D));
     let pts = sgtsne::io::init::read_init(&path, D).expect("read embedding");
     let y: Vec<[f64; D]> = pts
         .as_slice()
@@ -326,27 +329,57 @@ fn repulsion_file<const D: usize>(args: &[String]) {
             })
             .collect()
     };
+    let exact_z = args.iter().any(|a| a == "--exact-z").then(|| {
+        use rayon::prelude::*;
+        (0..n)
+            .into_par_iter()
+            .map(|i| {
+                let mut s = 0.0;
+                for (j, yj) in y.iter().enumerate() {
+                    if j != i {
+                        let d2: f64 = (0..D).map(|k| (y[i][k] - yj[k]).powi(2)).sum();
+                        s += 1.0 / (1.0 + d2);
+                    }
+                }
+                s
+            })
+            .collect::<Vec<f64>>()
+            .iter()
+            .sum::<f64>()
+    });
     println!(
-        "{}: N = {n}, d = {D}, threads = {}; ms per evaluation (median of {reps}), force error on {} sampled rows",
+        "{}: N = {n}, d = {D}, h = {h}, threads = {}; ms per evaluation (median of {reps}), force error on {} sampled rows",
         path.display(),
         rayon::current_num_threads(),
         rows.len()
     );
     println!(
-        "{:>5} {:>7} {:>5} {:>6} {:>11} {:>9} {:>9} {:>9} {:>9} {:>10}",
-        "cap", "target", "m", "near", "pairs/pt", "binning", "G2G", "rest", "total", "rel. err"
+        "{:>5} {:>7} {:>5} {:>6} {:>11} {:>9} {:>9} {:>9} {:>9} {:>10} {:>7} {:>8}",
+        "cap",
+        "target",
+        "m",
+        "near",
+        "pairs/pt",
+        "binning",
+        "G2G",
+        "rest",
+        "total",
+        "rel. err",
+        "bias",
+        "Z ratio"
     );
     for &cap in &caps {
         for &target in &targets {
-            let mut g = GridRepulsion::<D>::new(sgtsne::defaults::grid_h(D))
+            let mut g = GridRepulsion::<D>::new(h)
                 .with_max_side(cap)
                 .with_split(Some(sgtsne::repulse::Split::for_dim(D)))
                 .with_growth(ceiling, target);
             let mut out = vec![[0.0; D]; n];
             let mut times = Vec::new();
+            let mut z = 0.0;
             for _ in 0..reps + 1 {
                 let t = Instant::now();
-                g.compute(&y, &mut out);
+                z = g.compute(&y, &mut out);
                 let tot = t.elapsed().as_secs_f64();
                 let p = g.times;
                 times.push([p.binning, p.g2g, tot - p.binning - p.g2g, tot]);
@@ -357,16 +390,18 @@ fn repulsion_file<const D: usize>(args: &[String]) {
                 v.sort_by(|a, b| a.partial_cmp(b).unwrap());
                 v[v.len() / 2] * 1e3
             };
-            let (mut num, mut den) = (0.0, 0.0);
+            let (mut num, mut den, mut dot) = (0.0, 0.0, 0.0);
             for (&i, f) in rows.iter().zip(&exact) {
                 for k in 0..D {
                     num += (out[i][k] - f[k]).powi(2);
                     den += f[k] * f[k];
+                    dot += out[i][k] * f[k];
                 }
             }
+            let z_ratio = exact_z.map_or("-".to_string(), |e| format!("{:.5}", z / e));
             let sh = g.last_shape.unwrap();
             println!(
-                "{:>5} {:>7.0} {:>5} {:>6} {:>11.1} {:>9.1} {:>9.1} {:>9.1} {:>9.1} {:>10.2e}",
+                "{:>5} {:>7.0} {:>5} {:>6} {:>11.1} {:>9.1} {:>9.1} {:>9.1} {:>9.1} {:>10.2e} {:>7.4} {:>8}",
                 cap,
                 target,
                 sh.m,
@@ -376,7 +411,9 @@ fn repulsion_file<const D: usize>(args: &[String]) {
                 med(1),
                 med(2),
                 med(3),
-                (num / den).sqrt()
+                (num / den).sqrt(),
+                dot / den,
+                z_ratio
             );
         }
     }
