@@ -10,9 +10,10 @@ centroids' pairwise distances, input against embedding) of each.
 
 --fmnist holds PCA50.npy and labels.txt (benches/global_structure.py makes them).
 """
-import argparse, os, time, json, subprocess, numpy as np, scipy.sparse as sp, scipy.io
+import argparse, os, time, json, subprocess, numpy as np
 from scipy.stats import spearmanr
-from openTSNE import affinity, _tsne
+from openTSNE import affinity
+from tsne_exact import conditional_graph
 ap = argparse.ArgumentParser()
 ap.add_argument("--work", default="/tmp/p17")
 ap.add_argument("--fmnist", default="/tmp/fmnist")
@@ -27,12 +28,6 @@ def gscore(Y):
     ci = np.array([X[y == c].mean(0) for c in cls]); co = np.array([Y[y == c].mean(0) for c in cls])
     d = lambda c: np.linalg.norm(c[:, None] - c[None], axis=2)[iu]
     return spearmanr(d(ci), d(co)).correlation
-def cond_mtx(nbr, dist, path):
-    P = np.asarray(_tsne.compute_gaussian_perplexity(np.array(dist, dtype=float), np.array([30.0]), num_threads=2))
-    k = nbr.shape[1]
-    # column i holds p(j|i): rows = neighbours, cols = i
-    M = sp.csc_matrix((P.ravel(), nbr.ravel(), np.arange(0, n * k + 1, k)), shape=(n, n))
-    scipy.io.mmwrite(path, M.tocoo())
 # start: PCA top-2 of X, sign fixed, std 1e-4
 Xc = X - X.mean(0); U, S, Vt = np.linalg.svd(Xc[:, :], full_matrices=False)
 Z = Xc @ Vt[:2].T
@@ -47,7 +42,7 @@ for method in ["annoy", "exact"]:
     nbr, dist = aff._PerplexityBasedNN__neighbors, aff._PerplexityBasedNN__distances
     print(method, "knn", round(time.time() - t, 1), "s", nbr.shape, flush=True)
     np.save(f"{W}/{method}_nbr.npy", nbr)
-    cond_mtx(nbr, dist, f"{W}/{method}.mtx")
+    conditional_graph(nbr, dist, f"{W}/{method}.mtx")
 subprocess.run([BIN, "graph", os.path.join(a.fmnist, "PCA50.npy"), "-q", "-o", W + "/ours.mtx"], check=True)
 ex = np.load(W + "/exact_nbr.npy"); an = np.load(W + "/annoy_nbr.npy")
 rec = np.mean([len(set(p) & set(q)) / len(p) for p, q in zip(an, ex)])

@@ -22,6 +22,7 @@ import tempfile
 import numpy as np
 import scipy.io
 from openTSNE.tsne import kl_divergence_fft
+from tsne_exact import exact_repulsion
 
 ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
 ap.add_argument("graph")
@@ -44,16 +45,7 @@ def centred(g):
     return g - g.mean(0)
 
 
-sq = (Y ** 2).sum(1)
-rep = np.zeros_like(Y)
-z = 0.0
-for s in range(0, n, 1000):
-    d2 = np.maximum(sq[s:s + 1000, None] + sq[None, :] - 2 * Y[s:s + 1000] @ Y.T, 0)
-    q = 1.0 / (1.0 + d2)
-    q[np.arange(len(q)), np.arange(s, s + len(q))] = 0
-    z += q.sum()
-    q2 = q * q
-    rep[s:s + 1000] = Y[s:s + 1000] * q2.sum(1)[:, None] - q2 @ Y
+rep, z = exact_repulsion(Y)
 C = P.tocoo()
 d = Y[C.row] - Y[C.col]
 att = np.zeros_like(Y)

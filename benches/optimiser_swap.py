@@ -23,10 +23,10 @@ import os
 import subprocess
 
 import numpy as np
-import scipy.io
-import scipy.sparse as sp
-from scipy.stats import spearmanr
-from openTSNE import TSNEEmbedding, _tsne, affinity, initialization
+from openTSNE import TSNEEmbedding, affinity, initialization
+
+from global_structure import global_score
+from tsne_exact import conditional_graph, exact_repulsion
 
 ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
 ap.add_argument("--fmnist", default="/tmp/fmnist")
@@ -42,43 +42,26 @@ BIN = os.environ.get("SGTSNE_BIN", os.path.join(os.path.dirname(os.path.dirname(
 X = np.load(os.path.join(a.fmnist, "PCA50.npy"))
 y = np.loadtxt(os.path.join(a.fmnist, "labels.txt"), dtype=int)
 n = len(X)
-iu = np.triu_indices(10, 1)
-
-
-def centroid_dists(Z):
-    c = np.array([Z[y == k].mean(0) for k in range(10)])
-    return np.linalg.norm(c[:, None] - c[None], axis=2)[iu]
-
-
-D_IN = centroid_dists(X)
+cen = np.array([X[y == k].mean(0) for k in range(10)])
+D_IN = np.linalg.norm(cen[:, None] - cen[None], axis=2)
 
 aff = affinity.PerplexityBasedNN(X, perplexity=30, method="exact", n_jobs=a.threads, random_state=1, verbose=False)
 nbr, dist = aff._PerplexityBasedNN__neighbors, aff._PerplexityBasedNN__distances
-C = np.asarray(_tsne.compute_gaussian_perplexity(np.array(dist, dtype=float), np.array([30.0]),
-                                                 num_threads=a.threads))
-k = nbr.shape[1]
-# Column i holds p(j|i); our pipeline (lambda = 1) symmetrises to (M + M^T) / 2N.
-M = sp.csc_matrix((C.ravel(), nbr.ravel(), np.arange(0, n * k + 1, k)), shape=(n, n))
 graph = os.path.join(W, "exact.mtx")
-scipy.io.mmwrite(graph, M.tocoo())
+M = conditional_graph(nbr, dist, graph, threads=a.threads)
 P = ((M + M.T) / (2 * n)).tocoo()
 assert abs(P.tocsr() - aff.P.tocsr()).max() < 1e-15, "our symmetrisation differs from openTSNE's P"
 PLOGP = float((P.data * np.log(P.data)).sum())
 
 
 def exact_kl(Y):
-    sq = (Y ** 2).sum(1)
-    z = 0.0
-    for s in range(0, n, 2000):
-        d2 = sq[s:s + 2000, None] + sq[None, :] - 2 * Y[s:s + 2000] @ Y.T
-        z += (1.0 / (1.0 + np.maximum(d2, 0))).sum()
-    z -= n
+    _, z = exact_repulsion(Y, forces=False)
     d2 = ((Y[P.row] - Y[P.col]) ** 2).sum(1)
     return PLOGP + float((P.data * np.log1p(d2)).sum()) + np.log(z)
 
 
 def row(who, s, it, Y):
-    g = spearmanr(D_IN, centroid_dists(Y)).correlation
+    g = global_score(D_IN, y, Y)
     print(f"{who:<9} {s:>5} {it:>6} {g:>8.4f} {exact_kl(Y):>9.4f} {Y[:, 0].std():>7.2f}", flush=True)
     return g
 
