@@ -14,7 +14,13 @@ spread (standard deviation of the first coordinate).
 
     PY=~/.cache/sgtsne-peers/bin/python
     $PY benches/optimiser_swap.py [--fmnist /tmp/fmnist] [--work /tmp/p17] \
-        [--starts 1 2 3 4] [--iters 750 1000 1250]
+        [--starts 1 2 3 4] [--iters 750 1000 1250] [--affinities exact|annoy] [--no-kl]
+
+--affinities annoy uses openTSNE's default search instead (Annoy, seeded with
+the start's number, as `TSNE(random_state=s)` does), so P changes with the
+start and openTSNE's run is its default run; --no-kl skips the O(N^2) KL.
+Both optimisers' embeddings stay in --work (opentsne[annoy]S_I.npy,
+ours[annoy]S_I.npy) for benches/centroid_ranks.py.
 
 --fmnist holds PCA50.npy and labels.txt (benches/global_structure.py makes them).
 """
@@ -34,6 +40,8 @@ ap.add_argument("--work", default="/tmp/p17")
 ap.add_argument("--starts", type=int, nargs="+", default=[1, 2, 3, 4])
 ap.add_argument("--iters", type=int, nargs="+", default=[750, 1000, 1250])
 ap.add_argument("--threads", type=int, default=2)
+ap.add_argument("--affinities", choices=["exact", "annoy"], default="exact")
+ap.add_argument("--no-kl", action="store_true")
 a = ap.parse_args()
 os.makedirs(a.work, exist_ok=True)
 W = a.work
@@ -45,30 +53,40 @@ n = len(X)
 cen = np.array([X[y == k].mean(0) for k in range(10)])
 D_IN = np.linalg.norm(cen[:, None] - cen[None], axis=2)
 
-aff = affinity.PerplexityBasedNN(X, perplexity=30, method="exact", n_jobs=a.threads, random_state=1, verbose=False)
-nbr, dist = aff._PerplexityBasedNN__neighbors, aff._PerplexityBasedNN__distances
-graph = os.path.join(W, "exact.mtx")
-M = conditional_graph(nbr, dist, graph, threads=a.threads)
-P = ((M + M.T) / (2 * n)).tocoo()
-assert abs(P.tocsr() - aff.P.tocsr()).max() < 1e-15, "our symmetrisation differs from openTSNE's P"
-PLOGP = float((P.data * np.log(P.data)).sum())
+
+def affinities(seed):
+    """openTSNE's affinities, written as a graph our pipeline symmetrises to
+    the same P (asserted); returns the affinity object, the graph's path and
+    P (COO)."""
+    aff = affinity.PerplexityBasedNN(X, perplexity=30, method=a.affinities, n_jobs=a.threads, random_state=seed,
+                                     verbose=False)
+    nbr, dist = aff._PerplexityBasedNN__neighbors, aff._PerplexityBasedNN__distances
+    graph = os.path.join(W, "exact.mtx" if a.affinities == "exact" else f"annoy{seed}.mtx")
+    M = conditional_graph(nbr, dist, graph, threads=a.threads)
+    P = ((M + M.T) / (2 * n)).tocoo()
+    assert abs(P.tocsr() - aff.P.tocsr()).max() < 1e-15, "our symmetrisation differs from openTSNE's P"
+    return aff, graph, P
 
 
-def exact_kl(Y):
+def exact_kl(P, Y):
+    if a.no_kl:
+        return float("nan")
     _, z = exact_repulsion(Y, forces=False)
     d2 = ((Y[P.row] - Y[P.col]) ** 2).sum(1)
-    return PLOGP + float((P.data * np.log1p(d2)).sum()) + np.log(z)
+    return float((P.data * np.log(P.data)).sum()) + float((P.data * np.log1p(d2)).sum()) + np.log(z)
 
 
-def row(who, s, it, Y):
+def row(who, s, it, Y, P):
     g = global_score(D_IN, y, Y)
-    print(f"{who:<9} {s:>5} {it:>6} {g:>8.4f} {exact_kl(Y):>9.4f} {Y[:, 0].std():>7.2f}", flush=True)
+    print(f"{who:<9} {s:>5} {it:>6} {g:>8.4f} {exact_kl(P, Y):>9.4f} {Y[:, 0].std():>7.2f}", flush=True)
     return g
 
 
 print(f"{'optimiser':<9} {'start':>5} {'iters':>6} {'global':>8} {'exact KL':>9} {'spread':>7}")
 scores = {}
+shared = affinities(1) if a.affinities == "exact" else None
 for s in a.starts:
+    aff, graph, P = shared or affinities(s)
     init = np.asarray(initialization.pca(X, random_state=s))
     start = os.path.join(W, f"start{s}.npy")
     np.save(start, init)
@@ -79,13 +97,15 @@ for s in a.starts:
     for it in sorted(a.iters):
         emb = emb.optimize(it - done, momentum=0.8)
         snaps[it], done = np.array(emb), it
+        tag = "" if a.affinities == "exact" else "annoy"
+        np.save(os.path.join(W, f"opentsne{tag}{s}_{it}.npy"), snaps[it])
     for it in a.iters:
-        scores.setdefault(("openTSNE", it), []).append(row("openTSNE", s, it, snaps[it]))
+        scores.setdefault(("openTSNE", it), []).append(row("openTSNE", s, it, snaps[it], P))
     for it in a.iters:
-        out = os.path.join(W, f"ours{s}_{it}.npy")
+        out = os.path.join(W, f"ours{s}_{it}.npy" if a.affinities == "exact" else f"oursannoy{s}_{it}.npy")
         subprocess.run([BIN, graph, "--init", start, "--momentum", "0.8", "--max-iter", str(it),
                         "--threads", str(a.threads), "-q", "-o", out], check=True)
-        scores.setdefault(("sgtsne", it), []).append(row("sgtsne", s, it, np.load(out)))
+        scores.setdefault(("sgtsne", it), []).append(row("sgtsne", s, it, np.load(out), P))
 print()
 for (who, it), v in sorted(scores.items(), key=lambda kv: (kv[0][1], kv[0][0])):
     sd = np.std(v, ddof=1) if len(v) > 1 else 0.0

@@ -87,6 +87,12 @@ pub fn random(n: usize, dim: usize, seed: u64) -> Vec<f64> {
 /// more input dimensions than `dim`, the missing coordinates are seeded
 /// noise far below the scale, so no axis starts degenerate.
 pub fn pca(points: &Points, dim: usize, seed: u64) -> Result<Vec<f64>> {
+    pca_named(points, dim, seed, "PCA")
+}
+
+/// [`pca`] for a start the user knows as `what` (a degenerate one is
+/// reported under that name).
+pub(crate) fn pca_named(points: &Points, dim: usize, seed: u64, what: &str) -> Result<Vec<f64>> {
     let (n, d) = (points.n(), points.d());
     let k = dim.min(d.saturating_sub(1));
     let mut out = vec![0.0; n * dim];
@@ -102,7 +108,7 @@ pub fn pca(points: &Points, dim: usize, seed: u64) -> Result<Vec<f64>> {
             out[i * dim] = points.row(i)[0] - mean;
         }
     }
-    finish(&mut out, n, dim, seed, "PCA")?;
+    finish(&mut out, n, dim, seed, what)?;
     Ok(out)
 }
 

@@ -86,7 +86,9 @@ pub struct Model {
     gains: Vec<f64>,
     iterations: usize,
     kl: f64,
-    source: Source,
+    /// Shared by the models [`Model::updated`] makes: a points model's
+    /// reference points are hundreds of megabytes at a million points.
+    source: Arc<Source>,
 }
 
 impl Model {
@@ -125,7 +127,7 @@ impl Model {
         result: &Embedding,
         source: Source,
     ) -> Result<Model> {
-        Self::shared_run(embedder, Arc::new(graph), session, result, source)
+        Self::shared_run(embedder, Arc::new(graph), session, result, Arc::new(source))
     }
 
     /// As [`Model::from_run`], with a graph other models may share.
@@ -134,7 +136,7 @@ impl Model {
         graph: Arc<StochasticGraph>,
         session: &Session,
         result: &Embedding,
-        source: Source,
+        source: Arc<Source>,
     ) -> Result<Model> {
         Self::check_run(&graph, session, result, &source)?;
         let (update, gains) = session.velocities_and_gains();
@@ -265,15 +267,15 @@ impl Model {
     /// The same model after `session` (from [`Model::resume`]) ran on;
     /// `result` is the session's [`Session::result`].
     ///
-    /// The new model shares this one's graph; the points of a points model
-    /// are copied.
+    /// The new model shares this one's graph and, for a points model, its
+    /// reference points: neither is copied.
     pub fn updated(&self, session: &Session, result: &Embedding) -> Result<Model> {
         Model::shared_run(
             &self.embedder,
             Arc::clone(self.shared_graph()?),
             session,
             result,
-            self.source.clone(),
+            Arc::clone(&self.source),
         )
     }
 
@@ -287,7 +289,7 @@ impl Model {
             pca,
             dims,
             search,
-        } = &self.source
+        } = &*self.source
         else {
             return Err(Error::Input(
                 "this model was fitted on a graph: place new vertices by their edges (a graph transform)"
@@ -348,7 +350,7 @@ impl Model {
     /// vertex i). Columns are normalised and λ-rescaled as in the fit.
     pub fn transform_graph(&self, t: &Triplets, s: &Placement) -> Result<Points> {
         s.validate()?;
-        let Source::Graph { lambda } = self.source else {
+        let Source::Graph { lambda } = *self.source else {
             return Err(Error::Input(
                 "this model was fitted on points: place new points by their coordinates (a points transform)"
                     .into(),
@@ -442,7 +444,7 @@ impl Model {
             pca,
             search,
             ..
-        } = &self.source
+        } = &*self.source
         {
             z.f64(
                 "reference",
@@ -495,7 +497,7 @@ impl Model {
             "fft": e.fft.to_string(),
             "report_every": e.report_every,
         });
-        match &self.source {
+        match &*self.source {
             Source::Graph { lambda } => {
                 v["kind"] = json!("graph");
                 v["lambda"] = json!(lambda);
@@ -622,7 +624,7 @@ impl Model {
             gains,
             iterations: f.uint("iterations")? as usize,
             kl: f.num("kl")?,
-            source,
+            source: Arc::new(source),
         })
     }
 }

@@ -143,7 +143,10 @@ impl Embedder {
         })?;
         let (graph, _) = StochasticGraph::from_coo_owned(g.coo, 1.0)?;
         let sub = self.clone().init(Init::Pca);
-        let mut session = sub.session_points(&graph, &sample, None)?;
+        // The sample's PCA start, made here so that a sample with no spread
+        // is reported as a degenerate subsample start, the start asked for.
+        let y0 = crate::init::pca_named(&sample, dim, self.seed, "subsample")?;
+        let mut session = sub.session_points(&graph, &sample, Some(&y0))?;
         let report = defaults::REPORT_EVERY * 5;
         session.run_to_end(&mut |p| {
             if p.iter % report == 0 && p.iter < p.max_iter {

@@ -134,3 +134,42 @@ fn models_hold_no_copy_of_their_graph() {
         }
     }
 }
+
+#[test]
+fn updated_points_models_share_their_reference_points() {
+    let g = common::random_graph(20_000, 20, 40, 5);
+    let (n, dims) = (g.n(), 50);
+    let reference_bytes = n * dims * 8;
+    let reference =
+        sgtsne::points::Points::try_new(n, dims, (0..n * dims).map(|i| (i % 97) as f64).collect())
+            .unwrap();
+    let source = Source::Points {
+        reference,
+        pca: None,
+        dims,
+        search: None,
+    };
+    let dim = 2;
+    let e = Embedder::new(dim).seed(1).max_iter(3);
+    let mut s = e.session(&g, None).unwrap();
+    s.run_to_end(&mut |_| ControlFlow::Continue(())).unwrap();
+    let result = s.result().unwrap();
+    let model = Model::from_run(&e, g, &s, &result, source).unwrap();
+    drop(s);
+    let mut s = model.resume().unwrap();
+    s.run(2, &mut |_| ControlFlow::Continue(())).unwrap();
+    let r = s.result().unwrap();
+    // The new model's own state (coordinates, update, gains); a copy of
+    // the reference points would be 8 MB.
+    let allowed = 3 * n * dim * 8 + reference_bytes / 10;
+    let (next, extra) = peak_during(|| model.updated(&s, &r).unwrap());
+    eprintln!("updating a points model allocated {extra} bytes (reference {reference_bytes})");
+    assert!(
+        extra <= allowed,
+        "updating a points model allocated {extra} bytes, over {allowed}"
+    );
+    let Source::Points { reference, .. } = next.source() else {
+        panic!("the updated model lost its points");
+    };
+    assert_eq!(reference.n(), n);
+}

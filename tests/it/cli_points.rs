@@ -650,5 +650,14 @@ fn subsample_start_from_the_command_line() {
         &["g.mtx", "--init", "subsample", "-o", "bad.txt"],
         "needs point coordinates",
     );
+    // Points all alike: the start asked for is named, after the search.
+    save_npy(
+        &Points::try_new(500, 6, vec![1.0; 3000]).unwrap(),
+        &d.join("same.npy"),
+    );
+    fails(
+        &run(&["same.npy", "--init", "subsample:100", "-o", "bad.txt"], d),
+        "subsample start is degenerate",
+    );
     assert!(!d.join("bad.txt").exists());
 }

@@ -201,6 +201,17 @@ fn subsample_sizes_and_inputs_are_checked() {
         assert!(embedder(2, size).plan_points(500).is_err());
     }
     assert!(embedder(2, 100).plan_points(500).is_ok());
+    // A sample with no spread is reported as the start asked for, not as
+    // the PCA start the sample's run would have begun from.
+    let same = Points::try_new(500, 4, vec![1.0; 2000]).unwrap();
+    let err = embedder(2, 100)
+        .subsample_start(&same, &aff, &mut |_| {})
+        .expect_err("a degenerate sample");
+    let msg = err.to_string();
+    assert!(
+        msg.contains("subsample start is degenerate") && !msg.contains("PCA"),
+        "{msg}"
+    );
     // A graph has no coordinates to sample.
     let err = embedder(2, 100).plan(500).expect_err("refused");
     assert!(err.to_string().contains("point coordinates"), "{err}");
