@@ -11,8 +11,8 @@ centroids' pairwise distances, input against embedding) of each.
 --fmnist holds PCA50.npy and labels.txt (benches/global_structure.py makes them).
 """
 import argparse, os, time, json, subprocess, numpy as np
-from scipy.stats import spearmanr
 from openTSNE import affinity
+from global_structure import centroid_distances, global_score
 from tsne_exact import conditional_graph
 ap = argparse.ArgumentParser()
 ap.add_argument("--work", default="/tmp/p17")
@@ -23,11 +23,7 @@ W = a.work
 X = np.load(os.path.join(a.fmnist, "PCA50.npy")); y = np.loadtxt(os.path.join(a.fmnist, "labels.txt"), dtype=int)
 n = len(X)
 BIN = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "target", "release", "sgtsne")
-def gscore(Y):
-    cls = np.unique(y); iu = np.triu_indices(len(cls), 1)
-    ci = np.array([X[y == c].mean(0) for c in cls]); co = np.array([Y[y == c].mean(0) for c in cls])
-    d = lambda c: np.linalg.norm(c[:, None] - c[None], axis=2)[iu]
-    return spearmanr(d(ci), d(co)).correlation
+D_IN = centroid_distances(X, y)
 # start: PCA top-2 of X, sign fixed, std 1e-4
 Xc = X - X.mean(0); U, S, Vt = np.linalg.svd(Xc[:, :], full_matrices=False)
 Z = Xc @ Vt[:2].T
@@ -51,4 +47,4 @@ for g in ["ours", "annoy", "exact"]:
     out = f"{W}/{g}.txt"
     subprocess.run([BIN, f"{W}/{g}.mtx", "--init", W + "/start.npy", "-q", "-o", out, "--report", f"{W}/{g}.json"], check=True)
     Y = np.loadtxt(out); r = json.load(open(f"{W}/{g}.json"))
-    print(g, "KL", round(r["kl"], 4), "global", round(gscore(Y), 4), flush=True)
+    print(g, "KL", round(r["kl"], 4), "global", round(global_score(D_IN, y, Y), 4), flush=True)

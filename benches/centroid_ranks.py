@@ -16,7 +16,7 @@ import os
 import numpy as np
 from scipy.stats import rankdata
 
-from global_structure import global_score
+from global_structure import centroid_distances, global_score
 
 CLASSES = ["T-shirt", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker", "bag", "boot"]
 
@@ -29,18 +29,11 @@ if len(a.embeddings) % 2:
 X = np.load(os.path.join(a.fmnist, "PCA50.npy"))
 y = np.loadtxt(os.path.join(a.fmnist, "labels.txt"), dtype=int)
 iu = np.triu_indices(10, 1)
-
-
-def centroid_distances(Z):
-    c = np.array([Z[y == k].mean(0) for k in range(10)])
-    return np.linalg.norm(c[:, None] - c[None], axis=2)
-
-
-D_IN = centroid_distances(X)
+D_IN = centroid_distances(X, y)
 r_in = rankdata(D_IN[iu])
 for fa, fb in zip(a.embeddings[::2], a.embeddings[1::2]):
     ya, yb = np.load(fa), np.load(fb)
-    da, db = centroid_distances(ya)[iu], centroid_distances(yb)[iu]
+    da, db = centroid_distances(ya, y)[iu], centroid_distances(yb, y)[iu]
     da, db = da / da.mean(), db / db.mean()
     ra, rb = rankdata(da), rankdata(db)
     rel = np.abs(da - db) / da

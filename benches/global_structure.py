@@ -64,12 +64,16 @@ def preservation(ref_sets, Y):
     return float(np.mean([len(set(a) & set(b)) / len(a) for a, b in zip(ref_sets, emb)]))
 
 
+def centroid_distances(Y, labels):
+    """The distances between the class centroids of `Y` (classes in sorted
+    order), as a square matrix."""
+    cen = np.array([Y[labels == c].mean(axis=0) for c in sorted(set(labels.tolist()))])
+    return np.linalg.norm(cen[:, None, :] - cen[None, :, :], axis=2)
+
+
 def global_score(dist_in, labels, Y):
-    cls = sorted(set(labels.tolist()))
-    cen = np.array([Y[labels == c].mean(axis=0) for c in cls])
-    iu = np.triu_indices(len(cls), 1)
-    d_out = np.linalg.norm(cen[:, None, :] - cen[None, :, :], axis=2)[iu]
-    return float(spearmanr(dist_in[iu], d_out).correlation)
+    iu = np.triu_indices(len(dist_in), 1)
+    return float(spearmanr(dist_in[iu], centroid_distances(Y, labels)[iu]).correlation)
 
 
 def ours(args, out, report, threads, plot=None, labels=None):
@@ -108,8 +112,7 @@ def fashion(a):
     else:
         ref = knn_sets(X)
         np.save(cache, ref)
-    cen = np.array([X[y == c].mean(axis=0) for c in range(10)])
-    dist_in = np.linalg.norm(cen[:, None, :] - cen[None, :, :], axis=2)
+    dist_in = centroid_distances(X, y)
     print(f"\nFashion-MNIST {len(y)} x 50 (PCA), 2D, {a.threads} threads")
     print(f"{'run':<34} {'seconds':>8} {'KL':>8} {'10-NN':>8} {'global':>8}")
     res = {}

@@ -31,7 +31,7 @@ import subprocess
 import numpy as np
 from openTSNE import TSNEEmbedding, affinity, initialization
 
-from global_structure import global_score
+from global_structure import centroid_distances, global_score
 from tsne_exact import conditional_graph, exact_repulsion
 
 ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -50,8 +50,8 @@ BIN = os.environ.get("SGTSNE_BIN", os.path.join(os.path.dirname(os.path.dirname(
 X = np.load(os.path.join(a.fmnist, "PCA50.npy"))
 y = np.loadtxt(os.path.join(a.fmnist, "labels.txt"), dtype=int)
 n = len(X)
-cen = np.array([X[y == k].mean(0) for k in range(10)])
-D_IN = np.linalg.norm(cen[:, None] - cen[None], axis=2)
+D_IN = centroid_distances(X, y)
+TAG = "" if a.affinities == "exact" else "annoy"
 
 
 def affinities(seed):
@@ -97,12 +97,11 @@ for s in a.starts:
     for it in sorted(a.iters):
         emb = emb.optimize(it - done, momentum=0.8)
         snaps[it], done = np.array(emb), it
-        tag = "" if a.affinities == "exact" else "annoy"
-        np.save(os.path.join(W, f"opentsne{tag}{s}_{it}.npy"), snaps[it])
+        np.save(os.path.join(W, f"opentsne{TAG}{s}_{it}.npy"), snaps[it])
     for it in a.iters:
         scores.setdefault(("openTSNE", it), []).append(row("openTSNE", s, it, snaps[it], P))
     for it in a.iters:
-        out = os.path.join(W, f"ours{s}_{it}.npy" if a.affinities == "exact" else f"oursannoy{s}_{it}.npy")
+        out = os.path.join(W, f"ours{TAG}{s}_{it}.npy")
         subprocess.run([BIN, graph, "--init", start, "--momentum", "0.8", "--max-iter", str(it),
                         "--threads", str(a.threads), "-q", "-o", out], check=True)
         scores.setdefault(("sgtsne", it), []).append(row("sgtsne", s, it, np.load(out), P))
